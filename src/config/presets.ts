@@ -1,0 +1,87 @@
+// Named presets. `paper` is the paper's exact settings; `demo` and `smoke` shrink the budget so the
+// whole pipeline runs on a laptop (demo: minutes; smoke: about a minute, for tests).
+import type { Config, DeepPartial } from './schema.js';
+
+const paperLora = { r: 16, alpha: 32, dropout: 0.1, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+
+export const paper: Config = {
+  preset: 'paper',
+  seed: 42,
+  run: { dir: 'runs', name: 'paper' },
+  model: { source: 'Qwen2.5-0.5B' },
+  engine: { backend: 'auto', workers: 0 },
+  synth: {
+    teacher: 'offline',
+    claudeModel: 'claude-sonnet-5-5',
+    count: 200,
+    families: [],
+    concurrency: 4,
+    useBatchApi: false,
+    cacheDir: '.cache/claude',
+  },
+  mix: { nOriginal: 300, nSynthetic: 200, nCot: 1000, original: 'embedded', evalPerFamily: 20, oodFamily: 'countdown', nPairs: 200 },
+  sft: {
+    epochs: 100,
+    lr: 2e-5,
+    warmupRatio: 0.05,
+    batchSize: 8,
+    gradAccum: 2,
+    maxPromptTokens: 256,
+    maxResponseTokens: 1024,
+    weightDecay: 0,
+    maxGradNorm: 1,
+    mode: 'lora',
+    lora: paperLora,
+    checkpointEvery: 100,
+    baselineEpochs: 100,
+  },
+  dpo: {
+    loss: 'sigmoid',
+    beta: 0.1,
+    lr: 5e-7,
+    warmupRatio: 0.1,
+    batchSize: 4,
+    gradAccum: 4,
+    epochs: 3,
+    maxGradNorm: 1,
+    lora: paperLora,
+    onPolicy: false,
+    checkpointEvery: 50,
+  },
+  eval: {
+    maxNewTokens: 1024,
+    temperature: 0,
+    topP: 1,
+    judge: 'auto',
+    judgeModel: 'claude-sonnet-5-5',
+    bootstrap: 1000,
+    sandboxTimeoutMs: 5000,
+  },
+  report: { out: 'report' },
+};
+
+/** Overrides on top of `paper`. Tuned by the training stage so `npm start` fits the time budget. */
+export const presetOverrides: Record<string, DeepPartial<Config>> = {
+  paper: {},
+  demo: {
+    preset: 'demo',
+    run: { name: 'demo' },
+    model: { source: 'embedded' },
+    sft: { lr: 2e-3, maxPromptTokens: 128, maxResponseTokens: 384, baselineEpochs: 20 },
+    dpo: { lr: 5e-5 },
+    mix: { evalPerFamily: 8 },
+    eval: { maxNewTokens: 384, bootstrap: 500 },
+  },
+  smoke: {
+    preset: 'smoke',
+    run: { name: 'smoke' },
+    model: { source: 'embedded' },
+    synth: { count: 24 },
+    mix: { nOriginal: 36, nSynthetic: 24, nCot: 40, evalPerFamily: 2, nPairs: 16 },
+    sft: { epochs: 3, lr: 2e-3, maxPromptTokens: 96, maxResponseTokens: 256, baselineEpochs: 2, checkpointEvery: 10 },
+    dpo: { lr: 5e-5, epochs: 1, checkpointEvery: 5 },
+    eval: { maxNewTokens: 256, bootstrap: 200 },
+  },
+};
+
+export const presetNames = Object.keys(presetOverrides);
