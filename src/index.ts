@@ -7,6 +7,7 @@ export * as model from './model/index.js';
 export * as engine from './engine/index.js';
 export * as synth from './synth/index.js';
 export * as data from './data/index.js';
+export * as claude from './claude/index.js';
 export * as train from './train/index.js';
 export * as evaluation from './eval/index.js';
 export * as report from './report/index.js';
