@@ -46,6 +46,7 @@ export const paper: Config = {
     maxGradNorm: 1,
     lora: paperLora,
     onPolicy: false,
+    onPolicySamples: 4,
     checkpointEvery: 50,
   },
   eval: {
@@ -56,6 +57,7 @@ export const paper: Config = {
     judgeModel: 'claude-sonnet-5-5',
     bootstrap: 1000,
     sandboxTimeoutMs: 5000,
+    batchSize: 16,
   },
   report: { out: 'report' },
 };
@@ -67,8 +69,8 @@ export const presetOverrides: Record<string, DeepPartial<Config>> = {
     preset: 'demo',
     run: { name: 'demo' },
     model: { source: 'embedded' },
-    sft: { lr: 2e-3, maxPromptTokens: 128, maxResponseTokens: 384, baselineEpochs: 20 },
-    dpo: { lr: 5e-5 },
+    sft: { lr: 2e-3, maxPromptTokens: 96, maxResponseTokens: 256, baselineEpochs: 10 },
+    dpo: { lr: 5e-4 },
     mix: { evalPerFamily: 8 },
     eval: { maxNewTokens: 384, bootstrap: 500 },
   },
@@ -78,8 +80,8 @@ export const presetOverrides: Record<string, DeepPartial<Config>> = {
     model: { source: 'embedded' },
     synth: { count: 24 },
     mix: { nOriginal: 36, nSynthetic: 24, nCot: 40, evalPerFamily: 2, nPairs: 16 },
-    sft: { epochs: 3, lr: 2e-3, maxPromptTokens: 96, maxResponseTokens: 256, baselineEpochs: 2, checkpointEvery: 10 },
-    dpo: { lr: 5e-5, epochs: 1, checkpointEvery: 5 },
+    sft: { epochs: 2, lr: 2e-3, gradAccum: 1, maxPromptTokens: 64, maxResponseTokens: 160, baselineEpochs: 1, checkpointEvery: 10 },
+    dpo: { lr: 5e-4, epochs: 1, gradAccum: 1, checkpointEvery: 5 },
     eval: { maxNewTokens: 256, bootstrap: 200 },
   },
 };

@@ -78,6 +78,8 @@ export const configSchema = z.object({
     maxGradNorm: z.number().positive(),
     lora: loraSchema,
     onPolicy: z.boolean(),
+    /** On-policy pairs: responses sampled per prompt from the SFT model (one verified-correct vs one failing). */
+    onPolicySamples: z.number().int().min(2),
     checkpointEvery: z.number().int().positive(),
   }),
   eval: z.object({
@@ -88,6 +90,8 @@ export const configSchema = z.object({
     judgeModel: z.string(),
     bootstrap: z.number().int().positive(),
     sandboxTimeoutMs: z.number().int().positive(),
+    /** Prompts generated together (one left-padded batch with a shared KV cache). */
+    batchSize: z.number().int().positive(),
   }),
   report: z.object({
     out: z.string(),
