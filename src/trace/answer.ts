@@ -9,7 +9,7 @@ export function extractAnswer(text: string): string | null {
 
 // A number as people write it: optional sign, currency, thousands commas, decimals, exponent.
 const NUM_SRC = String.raw`[-+\u2212]?\s*[$\u20ac\u00a3\u00a5]?\s*[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?`;
-const WHOLE_NUMBER = new RegExp(String.raw`^(${NUM_SRC})(?:\s*/\s*(${NUM_SRC}))?((?:\s*(?:%|[^\d\s,.+\-]+(?:\^?[23])?))*)$`);
+const WHOLE_NUMBER = new RegExp(String.raw`^(${NUM_SRC})(?:\s*/\s*(${NUM_SRC}))?((?:\s*(?:%|[^\d\s,.+\-]+(?![^\d\s,.+\-])(?:\^?[23])?))*)$`);
 const ANY_NUMBER = /[-\u2212]?[$\u20ac\u00a3\u00a5]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-\u2212]?\.\d+/g;
 
 function toNumber(token: string): number | null {

@@ -1,0 +1,43 @@
+// Shapes the evaluation reads and writes. Eval items come from runs/<name>/data/eval.jsonl (the mixing
+// stage); responses from a model's generate() or from a JSONL file scored with `unitrace score`.
+import type { SectionName } from '../trace/sections.js';
+import type { EvalItem } from '../data/types.js';
+import type { CountdownVerdict } from './countdown.js';
+
+// One shape for eval items across stages: the mixing stage writes them, the evaluation reads them.
+export type { EvalItem, Message } from '../data/types.js';
+
+/** Scores an instruction item's response with the checker its item carries. */
+export type InstructionChecker = (item: EvalItem, response: string) => { pass: boolean; reason?: string } | null;
+
+export interface ResponseVerdict {
+  id: string;
+  family: string;
+  ood: boolean;
+  kind: EvalItem['kind'];
+  chars: number;
+  /** Generated tokens, when the tokenizer is known. */
+  tokens: number | null;
+  finishReason: string | null;
+  strict: boolean;
+  lenient: boolean;
+  tags: Record<SectionName, boolean>;
+  logicValid: boolean;
+  /** null when the code was not executed; false when there is no <code> section. */
+  codeCompiles: boolean | null;
+  codeRuns: boolean | null;
+  stdout: string | null;
+  /** PAL: the last non-empty stdout line, or a named variable (answer, result, solution()) when nothing was printed. */
+  programAnswer: string | null;
+  programCorrect: boolean | null;
+  /** The trimmed <answer> section. */
+  statedAnswer: string | null;
+  statedCorrect: boolean | null;
+  /** The <answer> section, or the whole response when there is none (so plain-answer baselines are comparable). */
+  finalCorrect: boolean | null;
+  /** Program answer and stated answer both exist and agree with each other. */
+  agree: boolean | null;
+  countdown: { stated: CountdownVerdict | null; program: CountdownVerdict | null } | null;
+  instruction: { pass: boolean; reason?: string } | null;
+  errors: string[];
+}
