@@ -79,10 +79,10 @@ export const presetOverrides: Record<string, DeepPartial<Config>> = {
     run: { name: 'smoke' },
     model: { source: 'embedded' },
     synth: { count: 24 },
-    mix: { nOriginal: 36, nSynthetic: 24, nCot: 40, evalPerFamily: 2, nPairs: 16 },
+    mix: { nOriginal: 36, nSynthetic: 24, nCot: 40, evalPerFamily: 1, nPairs: 16 },
     sft: { epochs: 2, lr: 2e-3, gradAccum: 1, maxPromptTokens: 64, maxResponseTokens: 160, baselineEpochs: 1, checkpointEvery: 10 },
     dpo: { lr: 5e-4, epochs: 1, gradAccum: 1, checkpointEvery: 5 },
-    eval: { maxNewTokens: 256, bootstrap: 200 },
+    eval: { maxNewTokens: 160, bootstrap: 200 },
   },
 };
 
