@@ -2,13 +2,14 @@
 // Builds the embedded default model, data/tiny-qwen2/: a tiny Qwen2-architecture model whose vocabulary
 // is the slice of Qwen ids our corpus uses, trained from random initialisation by our own trainer.
 //
-//   npx tsx scripts/train-embedded-model.ts            # the committed model (about 15 minutes on 2 cores)
+//   npx tsx scripts/train-embedded-model.ts            # the committed model (about 7 minutes on 2 cores)
 //   npx tsx scripts/train-embedded-model.ts --help
 //
 // It plays the role of the paper's base model (Qwen2.5-0.5B): it has learnt to answer questions in plain
-// words, to write short Python programs and to follow simple instructions, but it has never seen the
-// unified trace format (<cot>, <logic>, <code>, <answer>): teaching that is the SFT stage's job. Held-out
-// evaluation prompts of the presets (seed 42) are excluded, so the reference model is not contaminated.
+// words, to write short Python programs, logic statements and XML-style tags, and to follow simple
+// instructions, but it has never seen the unified trace format (<cot>, <logic>, <code>, <answer> in that
+// order, every time): teaching that is the SFT stage's job. Held-out evaluation prompts of the presets
+// (seed 42) are excluded, so the reference model is not contaminated.
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,11 +32,11 @@ const { values: args } = parseArgs({
     instructions: { type: 'string', default: '1200' },
     epochs: { type: 'string', default: '3' },
     lr: { type: 'string', default: '3e-3' },
-    hidden: { type: 'string', default: '64' },
-    layers: { type: 'string', default: '2' },
+    hidden: { type: 'string', default: '96' },
+    layers: { type: 'string', default: '3' },
     heads: { type: 'string', default: '4' },
     'kv-heads': { type: 'string', default: '2' },
-    intermediate: { type: 'string', default: '192' },
+    intermediate: { type: 'string', default: '256' },
     seed: { type: 'string', default: '7' },
     work: { type: 'string', default: 'runs/_embedded-model' },
     out: { type: 'string', default: join(dataDir, 'tiny-qwen2') },
@@ -48,7 +49,7 @@ Options (defaults in brackets):
   --problems N       problems drawn from the synthesis families [1200]
   --instructions N   embedded instruction examples [1200]
   --epochs E         passes over the corpus [3]     --lr X      peak learning rate [3e-3]
-  --hidden H --layers L --heads A --kv-heads K --intermediate I   model shape [64, 2, 4, 2, 192]
+  --hidden H --layers L --heads A --kv-heads K --intermediate I   model shape [96, 3, 4, 2, 256]
   --seed S           [7]    --work DIR  scratch run folder [runs/_embedded-model]    --out DIR [data/tiny-qwen2]`);
   process.exit(0);
 }
@@ -73,12 +74,30 @@ const chat = (user: string, assistant: string): { messages: Message[]; id: strin
   ],
   id: '',
 });
+// Like any real base model it has met Markdown code fences, logic notation and XML-style tags (the tag
+// names include the trace's among others), each on its own: never the four sections together.
+const TAGS = ['b', 'i', 'note', 'item', 'title', 'step', 'name', 'quote', 'cot', 'logic', 'code', 'answer'];
+const tagRng = new Rng(seed).fork('tags');
+/** Two to four pieces of a problem's material, each in a randomly named tag, blank lines between. */
+function taggedDocument(p: (typeof problems)[number]): { messages: Message[]; id: string } {
+  const pieces = [p.plan, p.logic.join('\n'), '```python\n' + p.code.join('\n') + '\n```', p.direct];
+  const chosen = tagRng.shuffle(pieces).slice(0, tagRng.int(2, 4));
+  const tags = chosen.map(() => tagRng.pick(TAGS));
+  const body = chosen.map((piece, k) => `<${tags[k]}>\n${piece}\n</${tags[k]}>`).join('\n\n');
+  return chat(`Write these notes as a tagged document, in this order: ${tags.join(', ')}.\n${p.question}`, body);
+}
 const rows = [
-  ...problems.flatMap((p) => [
-    chat(p.question, p.cotResponse),
-    chat(`${p.question}\nAnswer briefly.`, p.direct),
-    chat(`Write a Python program that prints the answer to this problem.\n${p.question}`, p.code.join('\n')),
-  ]),
+  ...problems.flatMap((p) => {
+    const tag = tagRng.pick(TAGS);
+    return [
+      chat(p.question, p.cotResponse),
+      chat(`${p.question}\nAnswer briefly.`, p.direct),
+      chat(`Write a Python program that prints the answer to this problem.\n${p.question}`, '```python\n' + p.code.join('\n') + '\n```'),
+      chat(`State this problem formally, one DEFINE, GIVEN, REQUIRE or IMPLIES line per fact.\n${p.question}`, p.logic.join('\n')),
+      chat(`Wrap this text in <${tag}> tags.\n${p.plan}`, `<${tag}>\n${p.plan}\n</${tag}>`),
+      taggedDocument(p),
+    ];
+  }),
   ...instructions.map((i) => chat(i.prompt, i.response)),
 ].map((r, i) => ({ ...r, id: `pretrain-${i}` }));
 const ordered = new Rng(seed).shuffle(rows);
@@ -160,8 +179,9 @@ A ${parameterCount(config)}-parameter Qwen2-architecture model (hidden ${config.
 ${config.numAttentionHeads} heads / ${config.numKeyValueHeads} kv heads, intermediate ${config.intermediateSize}) with a pruned vocabulary of
 ${vocab.length} Qwen token ids (\`vocab_map.json\`: model id i is Qwen id map[i]). Trained from random initialisation by
 \`scripts/train-embedded-model.ts\` (seed ${seed}, ${int('epochs')} epochs, full fine-tuning, lr ${args.lr}) on ${rows.length}
-project-written examples: plain-word solutions, direct answers and Python programs for the synthesis families, and the
-embedded instruction set. It has never seen the unified trace format. Evaluation prompts of seed ${preset.seed} are excluded.
+project-written examples: plain-word solutions, direct answers, fenced Python programs, DEFINE/GIVEN/REQUIRE/IMPLIES
+statements and tag-wrapping exercises for the synthesis families, and the embedded instruction set. It has never seen
+the unified trace format (the four sections together). Evaluation prompts of seed ${preset.seed} are excluded.
 Training took ${Math.round((Date.now() - started) / 1000)} s; final loss ${result.lastRow?.loss.toFixed(4) ?? "n/a"}.
 
 Rebuild: \`npx tsx scripts/train-embedded-model.ts\` (see --help).
