@@ -20,6 +20,7 @@ import { makeConfig, parameterCount } from '../src/model/config.js';
 import { writeRandomCheckpoint } from '../src/model/load.js';
 import { buildPrunedVocab, loadTokenizer, saveTokenizerFiles } from '../src/model/tokenizer.js';
 import { FAMILY_NAMES } from '../src/synth/families/index.js';
+import { validateFormat } from '../src/trace/validate.js';
 import { generateProblems } from '../src/synth/offline.js';
 import { runSft } from '../src/train/sft.js';
 import { dataDir } from '../src/util/paths.js';
@@ -100,6 +101,9 @@ const rows = [
   }),
   ...instructions.map((i) => chat(i.prompt, i.response)),
 ].map((r, i) => ({ ...r, id: `pretrain-${i}` }));
+// The claim above, checked: no example holds all four trace sections.
+const leaked = rows.filter((r) => validateFormat(r.messages[1]!.content).lenient);
+if (leaked.length) throw new Error(`${leaked.length} pretraining examples hold the unified format (first: ${leaked[0]!.id})`);
 const ordered = new Rng(seed).shuffle(rows);
 
 // The vocabulary covers the corpus and every trace the pipeline will train on (format tokens included),
