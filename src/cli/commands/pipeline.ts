@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { addConfigOptions, CliError, configFromOptions, type ConfigOptions } from '../options.js';
+
+interface PipelineCliOptions extends ConfigOptions {
+  direct?: boolean;
+  restart?: boolean;
+  runDir?: string;
+}
+
+export function register(program: Command): void {
+  addConfigOptions(
+    program
+      .command('pipeline')
+      .description(
+        'the whole reproduction on one run folder (what `npm start` runs): data -> SFT (original, cot, unified) -> DPO -> evaluation -> report. ' +
+          'Executes the notebooks through Jupyter when installed (executed copies kept in RUN/notebooks/), else runs the same stages directly. ' +
+          'Finished stages are skipped on a rerun.',
+      )
+      .option('--direct', 'run the stages directly even when Jupyter is installed')
+      .option('--restart', 'forget the finished stages of this run folder and run everything again')
+      .option('--run-dir <dir>', 'run folder (default: <run.dir>/<run.name> from the config, e.g. runs/demo)'),
+  ).action(async (opts: PipelineCliOptions) => {
+    const { runPipeline, defaultStages, checkJupyter, ensureFreshBundle, executeNotebook, StageError } = await import('../../pipeline/index.js');
+    const { fromRoot } = await import('../../util/paths.js');
+    const config = configFromOptions(opts);
+    const runDir = resolve(opts.runDir ?? resolve(config.run.dir, config.run.name));
+    let executor;
+    if (!opts.direct) {
+      const jupyter = checkJupyter();
+      if (jupyter.ok) {
+        ensureFreshBundle();
+        executor = (nb: string, env: Record<string, string>, onOutput: (l: string) => void) =>
+          executeNotebook(nb, { outDir: resolve(runDir, 'notebooks'), env, onOutput });
+      } else {
+        console.log(`pipeline: ${jupyter.reason}; running the stages directly instead of the notebooks`);
+      }
+    }
+    try {
+      const r = await runPipeline({ config, runDir, stages: defaultStages(), executeNotebook: executor, notebooksDir: fromRoot('notebooks'), restart: opts.restart });
+      console.log(`pipeline: finished in ${(r.wallSeconds / 60).toFixed(1)} min (ran: ${r.ran.join(', ') || 'nothing'}; skipped: ${r.skipped.join(', ') || 'nothing'})`);
+      for (const m of r.markers) console.log(`  ${m.stage.padEnd(14)} ${m.wallSeconds.toFixed(1).padStart(8)} s  (${m.mode})`);
+      if (r.notebooks.length) console.log(`pipeline: executed notebooks in ${resolve(runDir, 'notebooks')}`);
+    } catch (e) {
+      if (e instanceof StageError) throw new CliError(`${e.message}\nfix the cause and rerun: finished stages are kept`, 1);
+      throw e;
+    }
+  });
+}
