@@ -132,6 +132,8 @@ export class Tokenizer {
   }
 
   decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    // The underlying decoder rejects an empty list; an empty generation is simply an empty string.
+    if (ids.length === 0) return '';
     return this.base.decode(this.toBaseIds(ids), { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
   }
 

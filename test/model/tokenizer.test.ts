@@ -29,6 +29,7 @@ test('default tokenizer uses Qwen2.5 special ids', () => {
 
 test('text round-trips through the default tokenizer', () => {
   for (const s of SAMPLES) assert.equal(base.decode(base.encode(s)), s);
+  assert.equal(base.decode([]), '', 'an empty generation decodes to an empty string');
 });
 
 test('chat template renders ChatML with and without the generation prompt', () => {
