@@ -61,7 +61,8 @@ export function summarizeTraining(rows: readonly MetricRow[]): TrainingSummary {
     lossSpikes: spikes,
     maxGradNorm: grads.length ? Math.max(...grads) : null,
     meanTokensPerSecond: tps.length ? tps.reduce((a, b) => a + b, 0) / tps.length : null,
-    tokens: rows.reduce((a, r) => a + (typeof r.tokens === 'number' ? r.tokens : 0), 0),
+    // metrics.jsonl's `tokens` is the running total (like TRL's num_tokens): the last row holds the run's count.
+    tokens: rows.reduce((a, r) => (typeof r.tokens === 'number' ? Math.max(a, r.tokens) : a), 0),
   };
 }
 

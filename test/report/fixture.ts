@@ -31,7 +31,7 @@ function metrics(epochs: number, stepsPerEpoch: number, first: number, last: num
     for (let s = 0; s < stepsPerEpoch; s++) {
       step++;
       // constant inside an epoch so the per-epoch mean is exactly `target`
-      rows.push({ step, epoch: e - 1 + (s + 1) / stepsPerEpoch, loss: target, lr: 1e-3, gradNorm: 0.5, tokens: 1000, tokensPerSecond: 2000, ...(extra?.(step) ?? {}) });
+      rows.push({ step, epoch: e - 1 + (s + 1) / stepsPerEpoch, loss: target, lr: 1e-3, gradNorm: 0.5, tokens: 1000 * step, tokensPerSecond: 2000, ...(extra?.(step) ?? {}) });
     }
   }
   return rows;

@@ -93,6 +93,8 @@ test('each SFT run is summarized with its own epoch budget', () => {
   const unified = d.sftRuns.find((r) => r.name === 'sft-unified')!;
   assert.equal(unified.configuredEpochs, 4);
   assert.equal(unified.summary.epochs, 4);
+  // metrics.jsonl's tokens is a running total: the run's count is the last row's, not a sum of rows.
+  assert.equal(unified.summary.tokens, 1000 * unified.summary.steps);
   assert.deepEqual(d.sftRuns.map((r) => r.name), ['sft-original', 'sft-cot', 'sft-unified']);
   assert.equal(d.dpo!.steps, 6);
 });
