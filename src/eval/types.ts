@@ -1,6 +1,6 @@
 // Shapes the evaluation reads and writes. Eval items come from runs/<name>/data/eval.jsonl (the mixing
 // stage); responses from a model's generate() or from a JSONL file scored with `unitrace score`.
-import type { SectionName } from '../trace/sections.js';
+import type { TraceVerdict } from '../trace/trace.js';
 import type { EvalItem } from '../data/types.js';
 import type { CountdownVerdict } from './countdown.js';
 
@@ -10,7 +10,8 @@ export type { EvalItem, Message } from '../data/types.js';
 /** Scores an instruction item's response with the checker its item carries. */
 export type InstructionChecker = (item: EvalItem, response: string) => { pass: boolean; reason?: string } | null;
 
-export interface ResponseVerdict {
+/** The trace-format verdicts (src/trace) of one response, with what evaluation adds. */
+export interface ResponseVerdict extends Pick<TraceVerdict, 'strict' | 'lenient' | 'tags' | 'logicValid' | 'stdout'> {
   id: string;
   family: string;
   ood: boolean;
@@ -19,14 +20,9 @@ export interface ResponseVerdict {
   /** Generated tokens, when the tokenizer is known. */
   tokens: number | null;
   finishReason: string | null;
-  strict: boolean;
-  lenient: boolean;
-  tags: Record<SectionName, boolean>;
-  logicValid: boolean;
   /** null when the code was not executed; false when there is no <code> section. */
   codeCompiles: boolean | null;
   codeRuns: boolean | null;
-  stdout: string | null;
   /** PAL: the last non-empty stdout line, or a named variable (answer, result, solution()) when nothing was printed. */
   programAnswer: string | null;
   programCorrect: boolean | null;

@@ -16,7 +16,7 @@ import { collateDpo, tokenizePairRow, truncationReport, type PairRow, type Token
 import { onPolicyPairs, type PairSource } from './onpolicy.js';
 import { planSteps, trainLoop } from './loop.js';
 import { sequenceLogProbs } from './objectives.js';
-import { copyTokenizerFiles, engineComputer, makeTrainable, type Trainable } from './session.js';
+import { copyTokenizerFiles, engineComputer, loopBindings, makeTrainable, type Trainable } from './session.js';
 import { dataHash, openRunFolder, type TrainRunOptions, type TrainRunResult } from './sft.js';
 
 export interface DpoRunOptions extends TrainRunOptions {
@@ -204,14 +204,7 @@ export async function runDpo(config: Config, opts: DpoRunOptions): Promise<DpoRu
             seed,
           ),
         computer,
-        params: trainable.params,
-        decays: trainable.decays,
-        exportParams: trainable.exportParams,
-        exportName: trainable.exportName,
-        resume: opts.resume ?? false,
-        onStep: opts.onStep,
-        maxStepsThisProcess: opts.maxSteps,
-        signal: opts.signal,
+        ...loopBindings(trainable, opts),
       });
       const out = { ...result, out: opts.out, result: join(opts.out, trainable.exportName), truncation, tokensPerEpoch: truncation.tokens, baseModel };
       run.writeJson('summary.json', { stage: 'dpo', ...out, lastRow: result.lastRow });

@@ -53,3 +53,8 @@ export async function progressBar(label: string, extra?: string, stream: NodeJS.
     },
   };
 }
+
+/** The closing speed line of a training command. */
+export function speedLine(r: { tokensPerEpoch: number; tokensSeen: number; trainSeconds: number }): string {
+  return `${r.tokensPerEpoch} tokens/epoch, ${Math.round(r.tokensSeen / Math.max(r.trainSeconds, 1e-9))} tokens/s over ${r.trainSeconds.toFixed(0)} s of training`;
+}

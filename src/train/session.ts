@@ -10,7 +10,7 @@ import { saveModel } from '../model/load.js';
 import { createLora, saveAdapter, type LoraAdapter } from '../model/lora.js';
 import type { Qwen2Model } from '../model/qwen2.js';
 import { Rng } from '../util/rng.js';
-import type { GradComputer } from './loop.js';
+import type { GradComputer, LoopOptions } from './loop.js';
 import type { ParamMap } from './optimizer.js';
 
 /** The engine's createGradComputer argument (docs/ARCHITECTURE.md, "Gradients and data parallelism"). */
@@ -71,5 +71,22 @@ export function makeTrainable(model: Qwen2Model, modelDir: string, mode: 'lora' 
       saveModel(model, dir);
       copyTokenizerFiles(modelDir, dir);
     },
+  };
+}
+
+/** The trainLoop arguments that come from the trainable parameters and the run options, shared by SFT and DPO. */
+export function loopBindings(
+  trainable: Trainable,
+  opts: { resume?: boolean; onStep?: LoopOptions['onStep']; maxSteps?: number; signal?: AbortSignal },
+): Pick<LoopOptions, 'params' | 'decays' | 'exportParams' | 'exportName' | 'resume' | 'onStep' | 'maxStepsThisProcess' | 'signal'> {
+  return {
+    params: trainable.params,
+    decays: trainable.decays,
+    exportParams: trainable.exportParams,
+    exportName: trainable.exportName,
+    resume: opts.resume ?? false,
+    onStep: opts.onStep,
+    maxStepsThisProcess: opts.maxSteps,
+    signal: opts.signal,
   };
 }

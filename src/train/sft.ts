@@ -7,7 +7,7 @@ import { RunFolder, type MetricsRow } from './runfolder.js';
 import { loadModel, resolveModelDir } from '../model/load.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import type { GradComputer } from './loop.js';
-import { engineComputer, makeTrainable, type ComputerFactory, type Trainable } from './session.js';
+import { engineComputer, loopBindings, makeTrainable, type ComputerFactory, type Trainable } from './session.js';
 
 export interface TrainRunOptions {
   /** Training data: a JSONL file, or rows already in memory. */
@@ -109,14 +109,7 @@ export async function runSft(config: Config, opts: TrainRunOptions): Promise<Tra
       lengths: seqs.map((s) => s.ids.length),
       makeBatch: (indices, seed) => collateSft(indices.map((i) => seqs[i]!), tokenizer.padId, seed),
       computer,
-      params: trainable.params,
-      decays: trainable.decays,
-      exportParams: trainable.exportParams,
-      exportName: trainable.exportName,
-      resume: opts.resume ?? false,
-      onStep: opts.onStep,
-      maxStepsThisProcess: opts.maxSteps,
-      signal: opts.signal,
+      ...loopBindings(trainable, opts),
     });
     const out = { ...result, out: opts.out, result: `${opts.out}/${trainable.exportName}`, truncation, tokensPerEpoch: truncation.tokens };
     run.writeJson('summary.json', { stage: 'sft', ...out, lastRow: result.lastRow });

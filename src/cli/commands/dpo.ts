@@ -34,7 +34,7 @@ export function register(program: Command): void {
     if (sftAdapter && !existsSync(join(sftAdapter, 'adapter_config.json'))) throw new CliError(`no PEFT adapter in ${sftAdapter}`, 2);
     const out = opts.out ?? join(runDir(config), 'dpo');
     const { runDpo } = await import('../../train/dpo.js');
-    const { progressBar } = await import('../../train/progress.js');
+    const { progressBar, speedLine } = await import('../../train/progress.js');
     const stop = interruptible();
     const bar = await progressBar('dpo', 'rewards/margins');
     try {
@@ -50,8 +50,7 @@ export function register(program: Command): void {
         onLog: (m) => console.error(m),
       });
       bar.stop();
-      const speed = `${r.tokensPerEpoch} tokens/epoch, ${Math.round(r.tokensSeen / Math.max(r.trainSeconds, 1e-9))} tokens/s over ${r.trainSeconds.toFixed(0)} s of training`;
-      console.log(speed);
+      console.log(speedLine(r));
       console.log(r.finished ? `dpo: finished ${r.steps} steps; adapter ${r.result} on ${r.baseModel}` : `dpo: stopped at step ${r.steps}/${r.totalSteps}; continue with --resume`);
     } finally {
       bar.stop();

@@ -116,7 +116,7 @@ export function register(program: Command): void {
     if (!existsSync(data)) throw new CliError(`training data not found: ${data} (pass --data FILE)`, 2);
     const out = opts.out ?? join(runDir(config), 'sft');
     const { runSft } = await import('../../train/sft.js');
-    const { progressBar } = await import('../../train/progress.js');
+    const { progressBar, speedLine } = await import('../../train/progress.js');
     const stop = interruptible();
     const bar = await progressBar('sft');
     try {
@@ -131,8 +131,7 @@ export function register(program: Command): void {
         onLog: (m) => console.error(m),
       });
       bar.stop();
-      const speed = `${r.tokensPerEpoch} tokens/epoch, ${Math.round(r.tokensSeen / Math.max(r.trainSeconds, 1e-9))} tokens/s over ${r.trainSeconds.toFixed(0)} s of training`;
-      console.log(speed);
+      console.log(speedLine(r));
       console.log(r.finished ? `sft: finished ${r.steps} steps; ${r.result}` : `sft: stopped at step ${r.steps}/${r.totalSteps}; continue with --resume`);
     } finally {
       bar.stop();
