@@ -7,6 +7,36 @@ import { addEngineKernel, registerEngineKernels, type FlatKernel } from './kerne
 import type { AttentionOptions } from './reference.js';
 
 /**
+ * One row of the causal, key-masked, scaled softmax: o[row .. row+s) from the first `visible` scores of
+ * x's row, key j kept when mask[maskOffset + j] is non-zero. A row that sees no key comes out all zero.
+ */
+function softmaxRow(x: Float32Array, o: Float32Array, mask: Float32Array, maskOffset: number, row: number, visible: number, s: number, scale: number): void {
+  let m = -Infinity;
+  for (let j = 0; j < visible; j++) if (mask[maskOffset + j] !== 0 && x[row + j]! > m) m = x[row + j]!;
+  if (m === -Infinity) {
+    o.fill(0, row, row + s);
+    return;
+  }
+  let sum = 0;
+  for (let j = 0; j < visible; j++) {
+    const e = mask[maskOffset + j] !== 0 ? fexp((x[row + j]! - m) * scale) : 0;
+    o[row + j] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let j = 0; j < visible; j++) o[row + j]! *= inv;
+  o.fill(0, row + visible, row + s);
+}
+
+/** One row of the softmax backward with the scale folded in; keys past the causal limit have P = 0, so dS = 0. */
+function softmaxGradRow(ps: Float32Array, ds: Float32Array, o: Float32Array, row: number, visible: number, s: number, scale: number): void {
+  let dot = 0;
+  for (let j = row; j < row + visible; j++) dot += ps[j]! * ds[j]!;
+  for (let j = row; j < row + visible; j++) o[j] = scale * ps[j]! * (ds[j]! - dot);
+  o.fill(0, row + visible, row + s);
+}
+
+/**
  * Causal, key-masked, scaled softmax of one (batch row, kv head) block of scores [G*T, S]; row r is query
  * t = r % T at absolute position pastLength + t. Masked keys get probability 0; a query that sees no key
  * at all (a padding position) gets an all-zero row instead of a uniform one.
@@ -32,25 +62,8 @@ const maskedSoftmax: FlatKernel = {
     for (let r = 0; r < rows; r++) {
       const row = r * s;
       const visible = Math.min(s, past + (r % t) + 1);
-      let m = -Infinity;
-      for (let j = 0; j < visible; j++) if (mask[j] !== 0 && x[row + j]! > m) m = x[row + j]!;
-      if (m === -Infinity) {
-        o.fill(0, row, row + s);
-        continue;
-      }
-      let sum = 0;
-      for (let j = 0; j < visible; j++) {
-        const e = mask[j] !== 0 ? fexp((x[row + j]! - m) * scale) : 0;
-        o[row + j] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let j = 0; j < visible; j++) {
-        const p = o[row + j]! * inv;
-        o[row + j] = p;
-        ot[j * rows + r] = p;
-      }
-      o.fill(0, row + visible, row + s);
+      softmaxRow(x, o, mask, 0, row, visible, s, scale);
+      for (let j = 0; j < visible; j++) ot[j * rows + r] = o[row + j]!;
     }
   },
 };
@@ -76,16 +89,9 @@ const softmaxGrad: FlatKernel = {
     ot.fill(0);
     for (let r = 0; r < rows; r++) {
       const row = r * s;
-      // Keys past the causal limit have P = 0, hence dS = 0.
       const visible = Math.min(s, past + (r % t) + 1);
-      let dot = 0;
-      for (let j = row; j < row + visible; j++) dot += ps[j]! * ds[j]!;
-      for (let j = 0; j < visible; j++) {
-        const v = scale * ps[row + j]! * (ds[row + j]! - dot);
-        o[row + j] = v;
-        ot[j * rows + r] = v;
-      }
-      o.fill(0, row + visible, row + s);
+      softmaxGradRow(ps, ds, o, row, visible, s, scale);
+      for (let j = 0; j < visible; j++) ot[j * rows + r] = o[row + j]!;
     }
   },
 };
@@ -111,22 +117,7 @@ const maskedSoftmaxBatched: FlatKernel = {
       const mo = Math.floor(bl / hkv) * s;
       for (let r = 0; r < rows; r++) {
         const row = (bl * rows + r) * s;
-        const visible = Math.min(s, past + (r % t) + 1);
-        let m = -Infinity;
-        for (let j = 0; j < visible; j++) if (mask[mo + j] !== 0 && x[row + j]! > m) m = x[row + j]!;
-        if (m === -Infinity) {
-          o.fill(0, row, row + s);
-          continue;
-        }
-        let sum = 0;
-        for (let j = 0; j < visible; j++) {
-          const e = mask[mo + j] !== 0 ? fexp((x[row + j]! - m) * scale) : 0;
-          o[row + j] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
-        for (let j = 0; j < visible; j++) o[row + j]! *= inv;
-        o.fill(0, row + visible, row + s);
+        softmaxRow(x, o, mask, mo, row, Math.min(s, past + (r % t) + 1), s, scale);
       }
     }
   },
@@ -147,11 +138,7 @@ const softmaxGradBatched: FlatKernel = {
     const o = out as Float32Array;
     for (let br = 0; br < blocks * rows; br++) {
       const row = br * s;
-      const visible = Math.min(s, past + ((br % rows) % t) + 1);
-      let dot = 0;
-      for (let j = row; j < row + visible; j++) dot += ps[j]! * ds[j]!;
-      for (let j = row; j < row + visible; j++) o[j] = scale * ps[j]! * (ds[j]! - dot);
-      o.fill(0, row + visible, row + s);
+      softmaxGradRow(ps, ds, o, row, Math.min(s, past + ((br % rows) % t) + 1), s, scale);
     }
   },
 };
