@@ -2,6 +2,7 @@
 // (with the embedded model's pruned vocabulary) and generation.
 export { type Qwen2Config, parseConfig, readConfig, toHfConfig, makeConfig, weightShapes, parameterCount } from './config.js';
 export { Qwen2Model, KvCache, type ForwardOptions } from './qwen2.js';
+export { modelFingerprint } from './folder.js';
 export {
   loadModel,
   loadModelAndTokenizer,

@@ -4,19 +4,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend, matmulPath, type BackendPreference } from '../engine/backend.js';
-import { dataDir } from '../util/paths.js';
+import { resolveModelDir } from './folder.js';
 import type { Rng } from '../util/rng.js';
 import { parameterCount, readConfig, toHfConfig, weightShapes, type Qwen2Config } from './config.js';
 import { Qwen2Model } from './qwen2.js';
 import { Checkpoint, writeCheckpoint, type Dtype, type NamedTensor } from './safetensors.js';
 import { loadTokenizer, saveTokenizerFiles, type Tokenizer } from './tokenizer.js';
 
-/** Folder of the embedded default model (Hugging Face layout + vocab_map.json). */
-export const EMBEDDED_MODEL_DIR = join(dataDir, 'tiny-qwen2');
-
-export function resolveModelDir(source: string): string {
-  return source === 'embedded' ? EMBEDDED_MODEL_DIR : source;
-}
+export { EMBEDDED_MODEL_DIR, resolveModelDir } from './folder.js';
 
 export interface LoadOptions {
   /** Backend to initialise first; default 'auto' (or $UNITRACE_BACKEND). */

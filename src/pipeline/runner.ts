@@ -1,6 +1,6 @@
 // `npm start`: the stages in order on one run folder, through the notebooks when Jupyter is installed,
 // directly otherwise. Finished stages are skipped on a rerun; a failing stage stops the run with its error.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { installedPackages } from '../report/data.js';
@@ -93,6 +93,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const t0 = performance.now();
   if (options.restart) clearMarkers(runDir);
   if (options.restart && existsSync(join(runDir, 'config.json'))) writeFileSync(join(runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  if (options.restart) rmSync(join(runDir, 'model-fingerprint.txt'), { force: true });
   ensureRunConfig(config, runDir);
   const mode = options.executeNotebook ? 'notebooks' : 'direct';
   writePipelineManifest(runDir, config, { mode, startedAt: new Date().toISOString() });

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
+import { modelFingerprint } from '../model/folder.js';
 import { appendProgress, configHash, readDone, writeDone, writeFailed, type DoneMarker, type StageMode } from './markers.js';
 
 /** A training step as the trainers report it (loss, lr, DPO rewards...). */
@@ -53,6 +54,7 @@ export class StageError extends Error {
  * settings would mix two experiments in one folder.
  */
 export function ensureRunConfig(config: Config, runDir: string): void {
+  ensureSameModel(config, runDir);
   const file = join(runDir, 'config.json');
   if (existsSync(file)) {
     const before = JSON.parse(readFileSync(file, 'utf8')) as Config;
@@ -67,6 +69,23 @@ export function ensureRunConfig(config: Config, runDir: string): void {
   }
   mkdirSync(runDir, { recursive: true });
   writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
+}
+
+/** A run's finished stages were trained on the model files it started with: refuse to mix in others. */
+function ensureSameModel(config: Config, runDir: string): void {
+  const file = join(runDir, 'model-fingerprint.txt');
+  const now = modelFingerprint(config.model.source);
+  if (existsSync(file)) {
+    const before = readFileSync(file, 'utf8').trim();
+    if (before !== now)
+      throw new Error(
+        `${runDir} was made with other files in the model folder ${config.model.source} (fingerprint ${before}, now ${now}); ` +
+          'rerun with --restart to start it over, or pick another run name with --set run.name=NAME',
+      );
+    return;
+  }
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(file, now + '\n');
 }
 
 function diffPaths(a: unknown, b: unknown, prefix = ''): string[] {

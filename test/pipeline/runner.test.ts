@@ -1,7 +1,7 @@
 // The pipeline's own logic with fake stages: order, markers with wall times, resume after a failure,
 // config checks, notebook grouping and the manifest. (The real stages are exercised by test/notebooks.)
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -80,6 +80,22 @@ test('resuming with a different config is refused, naming what changed', async (
   // where the run lives is not part of the experiment
   const moved = resolveConfig({ preset: 'smoke', overrides: ['report.out=elsewhere'] });
   await runPipeline({ config: moved, runDir, stages: fakeStages([]), log: quiet });
+});
+
+test('resuming after the model files changed is refused; --restart accepts the new files', async () => {
+  const runDir = fresh();
+  const modelDir = join(mkdtempSync(join(tmpdir(), 'unitrace-model-')), 'm');
+  mkdirSync(modelDir);
+  writeFileSync(join(modelDir, 'config.json'), '{"hidden_size": 8}');
+  writeFileSync(join(modelDir, 'model.safetensors'), Buffer.alloc(64, 1));
+  const withModel = resolveConfig({ preset: 'smoke', overrides: [`model.source=${modelDir}`] });
+  await runPipeline({ config: withModel, runDir, stages: fakeStages([]), log: quiet });
+  // Same shape, other weights: what a retrained model looks like.
+  writeFileSync(join(modelDir, 'model.safetensors'), Buffer.alloc(64, 2));
+  await assert.rejects(runPipeline({ config: withModel, runDir, stages: fakeStages([]), log: quiet }), /other files in the model folder/);
+  const calls: string[] = [];
+  await runPipeline({ config: withModel, runDir, stages: fakeStages(calls), restart: true, log: quiet });
+  assert.deepEqual(calls, ['data', 'sft-a', 'sft-b', 'dpo', 'report']);
 });
 
 test('notebook mode executes each notebook group once, in order, with the run in the environment', async () => {
