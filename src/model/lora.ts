@@ -91,6 +91,13 @@ function checkConfig(c: LoraConfig): void {
     if (!(LORA_MODULES as readonly string[]).includes(m)) throw new Error(`LoRA: unknown target module ${m} (known: ${LORA_MODULES.join(', ')})`);
 }
 
+/** A trainable variable holding `t`'s values; `t` itself is released (a variable keeps its own copy). */
+function trainable(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
+}
+
 /** PEFT's initialisation: A kaiming-uniform (a = sqrt(5), i.e. U(+-1/sqrt(in))), B zeros. */
 export function createLora(model: Qwen2Model, config: LoraConfig, rng: Rng, baseModelName = ''): LoraAdapter {
   checkConfig(config);
@@ -102,8 +109,8 @@ export function createLora(model: Qwen2Model, config: LoraConfig, rng: Rng, base
       const bound = 1 / Math.sqrt(inp);
       const a = new Float32Array(config.r * inp);
       for (let i = 0; i < a.length; i++) a[i] = (2 * rng.next() - 1) * bound;
-      weights.set(peftKey(layer, m, 'A'), tf.variable(tf.tensor2d(a, [config.r, inp]), true));
-      weights.set(peftKey(layer, m, 'B'), tf.variable(tf.zeros([out, config.r]), true));
+      weights.set(peftKey(layer, m, 'A'), trainable(tf.tensor2d(a, [config.r, inp])));
+      weights.set(peftKey(layer, m, 'B'), trainable(tf.zeros([out, config.r])));
     }
   return new LoraAdapter(config, weights, model.config.numHiddenLayers, baseModelName);
 }
@@ -161,8 +168,8 @@ export function loadAdapter(dir: string, model: Qwen2Model): LoraAdapter {
         const keyB = peftKey(layer, m, 'B');
         if (!ckpt.has(keyA) && !ckpt.has(keyB)) continue;
         const [out, inp] = model.weights.get(moduleWeightName(layer, m))!.shape as [number, number];
-        weights.set(keyA, tf.variable(tf.tensor2d(ckpt.read(keyA, [r, inp]), [r, inp]), true));
-        weights.set(keyB, tf.variable(tf.tensor2d(ckpt.read(keyB, [out, r]), [out, r]), true));
+        weights.set(keyA, trainable(tf.tensor2d(ckpt.read(keyA, [r, inp]), [r, inp])));
+        weights.set(keyB, trainable(tf.tensor2d(ckpt.read(keyB, [out, r]), [out, r])));
         known.add(keyA).add(keyB);
         modules.add(m);
       }

@@ -8,6 +8,14 @@ import { loadTokenizer, buildPrunedVocab, Tokenizer } from '../../src/model/toke
 import { Rng } from '../../src/util/rng.js';
 import { tinyModel } from './helpers.js';
 
+test('creating and disposing a LoRA adapter leaves no tensor behind', async () => {
+  const model = await tinyModel({ vocabSize: 16 });
+  const before = tf.memory().numTensors;
+  createLora(model, { r: 2, alpha: 4, dropout: 0, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] }, new Rng(2)).dispose();
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
 test('no tensors leak across repeated forward, cached forward, gradient and generate calls', async () => {
   const base = loadTokenizer();
   const tokenizer = new Tokenizer(base.base, base.config, buildPrunedVocab(['abc'], base));
