@@ -7,19 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { disableNativeMatmul, enableNativeMatmul, loadNativeAddon, nativeAddonProblem, type NativeAddon } from '../../src/engine/native.js';
 import { compare } from '../helpers/compare.js';
+import { randn } from '../helpers/random.js';
 
 const addon = loadNativeAddon();
 const skip = addon ? false : `native addon ${nativeAddonProblem()}`;
-
-function randn(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
 
 /** Relative comparison: max |actual - expected| <= tol * max |expected|. */
 function compareRel(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, label: string): void {

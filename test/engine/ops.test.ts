@@ -7,16 +7,7 @@ import { initBackend } from '../../src/engine/backend.js';
 import { useBatchedProducts } from '../../src/engine/fast.js';
 import * as ops from '../../src/engine/ops.js';
 import { compare } from '../helpers/compare.js';
-
-function randn(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
+import { randn } from '../helpers/random.js';
 
 /** Naive attention over plain arrays: q [B,T,Hq*D], k/v [B,S,Hkv*D]. */
 function naiveAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: number[] | null, B: number, T: number, S: number, Hq: number, Hkv: number, D: number, past: number): number[] {
