@@ -1,119 +1,89 @@
 #!/usr/bin/env -S npx tsx
-// Builds the embedded default model, data/tiny-qwen2/: a tiny Qwen2-architecture model whose vocabulary
+// Builds the embedded default model, data/tiny-qwen2/: a small Qwen2-architecture model whose vocabulary
 // is the slice of Qwen ids our corpus uses, trained from random initialisation by our own trainer.
 //
-//   npx tsx scripts/train-embedded-model.ts            # the committed model (about 7 minutes on 2 cores)
+//   npx tsx scripts/train-embedded-model.ts                 # the committed model (see data/tiny-qwen2/README.md)
+//   npx tsx scripts/train-embedded-model.ts --resume        # continue a killed run from its newest checkpoint
+//   npx tsx scripts/train-embedded-model.ts --export-latest # write data/tiny-qwen2 from the newest checkpoint
 //   npx tsx scripts/train-embedded-model.ts --help
 //
-// It plays the role of the paper's base model (Qwen2.5-0.5B): it has learnt to answer questions in plain
-// words, to write short Python programs, logic statements and XML-style tags, and to follow simple
-// instructions, but it has never seen the unified trace format (<cot>, <logic>, <code>, <answer> in that
-// order, every time): teaching that is the SFT stage's job. Held-out evaluation prompts of the presets
-// (seed 42) are excluded, so the reference model is not contaminated.
+// It plays the role of the paper's base model (Qwen2.5-0.5B): the corpus (scripts/pretrain/corpus.ts)
+// teaches plain-word solutions, short Python programs that copy a problem's quantities, logic
+// statements, tags and instruction following, but never the unified trace format (teaching that is the
+// SFT stage's job), and never an evaluation prompt of any preset, so the reference model is not
+// contaminated.
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/config/index.js';
-import { generateInstructions } from '../src/data/instructions.js';
-import type { Message } from '../src/data/types.js';
 import { makeConfig, parameterCount } from '../src/model/config.js';
 import { writeRandomCheckpoint } from '../src/model/load.js';
 import { buildPrunedVocab, loadTokenizer, saveTokenizerFiles } from '../src/model/tokenizer.js';
 import { FAMILY_NAMES } from '../src/synth/families/index.js';
-import { validateFormat } from '../src/trace/validate.js';
 import { generateProblems } from '../src/synth/offline.js';
+import { listCheckpoints } from '../src/train/checkpoint.js';
 import { runSft } from '../src/train/sft.js';
 import { dataDir } from '../src/util/paths.js';
+import { sha256, stableStringify } from '../src/util/hash.js';
 import { Rng } from '../src/util/rng.js';
+import { buildCorpus, QWEN_SYSTEM_PROMPT } from './pretrain/corpus.js';
 
 const { values: args } = parseArgs({
   options: {
     help: { type: 'boolean' },
-    problems: { type: 'string', default: '1200' },
-    instructions: { type: 'string', default: '1200' },
-    epochs: { type: 'string', default: '3' },
-    lr: { type: 'string', default: '3e-3' },
-    hidden: { type: 'string', default: '96' },
-    layers: { type: 'string', default: '3' },
+    'problems-per-family': { type: 'string', default: '3000' },
+    instructions: { type: 'string', default: '4000' },
+    programs: { type: 'string', default: '8000' },
+    epochs: { type: 'string', default: '1' },
+    lr: { type: 'string', default: '2e-3' },
+    hidden: { type: 'string', default: '128' },
+    layers: { type: 'string', default: '4' },
     heads: { type: 'string', default: '4' },
     'kv-heads': { type: 'string', default: '2' },
-    intermediate: { type: 'string', default: '256' },
+    intermediate: { type: 'string', default: '512' },
+    'checkpoint-every': { type: 'string', default: '250' },
     seed: { type: 'string', default: '7' },
     work: { type: 'string', default: 'runs/_embedded-model' },
     out: { type: 'string', default: join(dataDir, 'tiny-qwen2') },
+    resume: { type: 'boolean' },
+    'export-latest': { type: 'boolean' },
   },
 });
 
 if (args.help) {
   console.log(`Builds data/tiny-qwen2 (the embedded default model) from random init on the project's own corpus.
 Options (defaults in brackets):
-  --problems N       problems drawn from the synthesis families [1200]
-  --instructions N   embedded instruction examples [1200]
-  --epochs E         passes over the corpus [3]     --lr X      peak learning rate [3e-3]
-  --hidden H --layers L --heads A --kv-heads K --intermediate I   model shape [96, 3, 4, 2, 256]
-  --seed S           [7]    --work DIR  scratch run folder [runs/_embedded-model]    --out DIR [data/tiny-qwen2]`);
+  --problems-per-family N  problems drawn from each synthesis family [3000]
+  --instructions N         embedded instruction examples [4000]     --programs N  plain Python exercises [8000]
+  --epochs E               passes over the corpus [1]               --lr X        peak learning rate [2e-3]
+  --hidden H --layers L --heads A --kv-heads K --intermediate I     model shape [128, 4, 4, 2, 512]
+  --checkpoint-every S     optimizer steps between checkpoints [250]
+  --seed S [7]   --work DIR  run folder [runs/_embedded-model]   --out DIR [data/tiny-qwen2]
+  --resume                 continue from the newest checkpoint in --work (same options)
+  --export-latest          write --out from the newest checkpoint (a run stopped early) and exit`);
   process.exit(0);
 }
 
 const int = (name: keyof typeof args) => Number.parseInt(String(args[name]), 10);
 const seed = int('seed');
+const work = args.work!;
+const initDir = join(work, 'init');
+const trainDir = join(work, 'train');
+const started = Date.now();
 
-// Held-out prompts of the presets' evaluation sets (the mixing stage draws them from stream 'eval').
-const preset = resolveConfig({ preset: 'paper' });
-const heldOutProblems = new Set(
-  FAMILY_NAMES.flatMap((f) => generateProblems({ seed: preset.seed, count: 50, families: [f], stream: 'eval' }).map((p) => p.question)),
-);
-const heldOutInstructions = new Set(generateInstructions({ seed: preset.seed, count: 50, stream: 'eval' }).map((i) => i.prompt));
-
-// The corpus: plain-word solutions, direct answers, Python programs and instruction following.
-const problems = generateProblems({ seed, count: int('problems'), exclude: heldOutProblems, stream: 'pretrain' });
-const instructions = generateInstructions({ seed, count: int('instructions'), exclude: heldOutInstructions, stream: 'pretrain' });
-const chat = (user: string, assistant: string): { messages: Message[]; id: string } => ({
-  messages: [
-    { role: 'user', content: user },
-    { role: 'assistant', content: assistant },
-  ],
-  id: '',
-});
-// Like any real base model it has met Markdown code fences, logic notation and XML-style tags (the tag
-// names include the trace's among others), each on its own: never the four sections together.
-const TAGS = ['b', 'i', 'note', 'item', 'title', 'step', 'name', 'quote', 'cot', 'logic', 'code', 'answer'];
-const tagRng = new Rng(seed).fork('tags');
-/** Two to four pieces of a problem's material, each in a randomly named tag, blank lines between. */
-function taggedDocument(p: (typeof problems)[number]): { messages: Message[]; id: string } {
-  const pieces = [p.plan, p.logic.join('\n'), '```python\n' + p.code.join('\n') + '\n```', p.direct];
-  const chosen = tagRng.shuffle(pieces).slice(0, tagRng.int(2, 4));
-  const tags = chosen.map(() => tagRng.pick(TAGS));
-  const body = chosen.map((piece, k) => `<${tags[k]}>\n${piece}\n</${tags[k]}>`).join('\n\n');
-  return chat(`Write these notes as a tagged document, in this order: ${tags.join(', ')}.\n${p.question}`, body);
-}
-const rows = [
-  ...problems.flatMap((p) => {
-    const tag = tagRng.pick(TAGS);
-    return [
-      chat(p.question, p.cotResponse),
-      chat(`${p.question}\nAnswer briefly.`, p.direct),
-      chat(`Write a Python program that prints the answer to this problem.\n${p.question}`, '```python\n' + p.code.join('\n') + '\n```'),
-      chat(`State this problem formally, one DEFINE, GIVEN, REQUIRE or IMPLIES line per fact.\n${p.question}`, p.logic.join('\n')),
-      chat(`Wrap this text in <${tag}> tags.\n${p.plan}`, `<${tag}>\n${p.plan}\n</${tag}>`),
-      taggedDocument(p),
-    ];
-  }),
-  ...instructions.map((i) => chat(i.prompt, i.response)),
-].map((r, i) => ({ ...r, id: `pretrain-${i}` }));
-// The claim above, checked: no example holds all four trace sections.
-const leaked = rows.filter((r) => validateFormat(r.messages[1]!.content).lenient);
-if (leaked.length) throw new Error(`${leaked.length} pretraining examples hold the unified format (first: ${leaked[0]!.id})`);
-const ordered = new Rng(seed).shuffle(rows);
+const corpusOptions = { seed, problemsPerFamily: int('problems-per-family'), instructions: int('instructions'), programs: int('programs') };
+const corpus = buildCorpus(corpusOptions);
+const rows = corpus.rows;
 
 // The vocabulary covers the corpus and every trace the pipeline will train on (format tokens included),
 // so no token the SFT stage needs is missing; ids the corpus never uses keep their random init.
 const base = loadTokenizer();
+const preset = resolveConfig({ preset: 'paper' });
 const vocabTexts = [
   ...rows.flatMap((r) => r.messages.map((m) => m.content)),
   ...generateProblems({ seed: preset.seed, count: 2000, stream: 'train' }).map((p) => p.trace),
-  ...problems.map((p) => p.trace),
-  base.applyChatTemplate([{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'x' }], { addGenerationPrompt: true }),
+  ...corpus.problems.map((p) => p.trace),
+  base.applyChatTemplate([{ role: 'system', content: QWEN_SYSTEM_PROMPT }, { role: 'user', content: 'x' }], { addGenerationPrompt: true }),
 ];
 const vocab = buildPrunedVocab(vocabTexts, base);
 const config = makeConfig({
@@ -128,15 +98,18 @@ const config = makeConfig({
   tieWordEmbeddings: true,
   maxPositionEmbeddings: 2048,
 });
-console.log(`corpus: ${rows.length} examples; vocabulary ${vocab.length} Qwen ids; ${parameterCount(config)} parameters`);
+console.log(`corpus: ${rows.length} examples ${JSON.stringify(corpus.counts)}; vocabulary ${vocab.length} Qwen ids; ${parameterCount(config)} parameters`);
 
-const work = args.work!;
-rmSync(work, { recursive: true, force: true });
-const initDir = join(work, 'init');
-mkdirSync(initDir, { recursive: true });
-writeRandomCheckpoint(initDir, config, new Rng(seed).fork('init'));
-writeFileSync(join(initDir, 'vocab_map.json'), JSON.stringify(vocab) + '\n');
-saveTokenizerFiles(loadTokenizer(initDir), initDir);
+const resuming = args.resume === true || args['export-latest'] === true;
+if (!resuming) {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(initDir, { recursive: true });
+  writeRandomCheckpoint(initDir, config, new Rng(seed).fork('init'));
+  writeFileSync(join(initDir, 'vocab_map.json'), JSON.stringify(vocab) + '\n');
+  saveTokenizerFiles(loadTokenizer(initDir), initDir);
+} else if (!existsSync(join(initDir, 'config.json'))) {
+  throw new Error(`${initDir}: no initial model to resume from; start without --resume`);
+}
 
 const trainConfig = resolveConfig({
   preset: 'demo',
@@ -146,49 +119,97 @@ const trainConfig = resolveConfig({
       model: { source: initDir },
       sft: {
         mode: 'full',
-        epochs: int('epochs'),
+        epochs: Number(args.epochs),
         lr: Number(args.lr),
         warmupRatio: 0.02,
         weightDecay: 0.01,
         batchSize: 16,
         gradAccum: 1,
-        maxPromptTokens: 128,
+        maxPromptTokens: 160,
         maxResponseTokens: 256,
-        checkpointEvery: 200,
+        checkpointEvery: int('checkpoint-every'),
       },
     },
   ],
 });
-const started = Date.now();
-const result = await runSft(trainConfig, {
-  data: ordered,
-  out: join(work, 'train'),
-  overwrite: true,
-  onLog: (m) => console.log(m),
-  onStep: (row, p) => {
-    if (row.step % 25 === 0 || row.step === p.totalSteps)
-      console.log(`step ${row.step}/${p.totalSteps} epoch ${row.epoch.toFixed(2)} loss ${row.loss.toFixed(4)} ${Math.round(row.tokensPerSecond)} tok/s eta ${Math.round(p.etaSeconds)} s`);
-  },
-});
-if (!existsSync(result.result)) throw new Error(`training did not produce ${result.result}`);
+
+let modelDir: string;
+let summary: string;
+if (args['export-latest']) {
+  const steps = listCheckpoints(join(trainDir, 'checkpoints'));
+  const last = steps[steps.length - 1];
+  if (last === undefined) throw new Error(`${trainDir}/checkpoints: no checkpoint to export`);
+  modelDir = join(trainDir, 'checkpoints', `step-${String(last).padStart(8, '0')}`, 'model');
+  summary = `stopped at its checkpoint of step ${last}`;
+} else {
+  // Ctrl-C or a kill stops after the current step with a checkpoint, so --resume loses nothing.
+  const abort = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => abort.abort());
+  const result = await runSft(trainConfig, {
+    data: rows,
+    out: trainDir,
+    resume: args.resume === true,
+    overwrite: !args.resume,
+    signal: abort.signal,
+    onLog: (m) => console.log(m),
+    onStep: (row, p) => {
+      if (row.step % 25 === 0 || row.step === p.totalSteps)
+        console.log(
+          `step ${row.step}/${p.totalSteps} epoch ${row.epoch.toFixed(3)} loss ${row.loss.toFixed(4)} lr ${row.lr.toExponential(2)} ` +
+            `${Math.round(row.tokensPerSecond)} tok/s tokens ${row.tokens} eta ${Math.round(p.etaSeconds)} s`,
+        );
+    },
+  });
+  if (!result.finished) {
+    console.log(`stopped at step ${result.steps}/${result.totalSteps}; continue with --resume (same options) or write the model with --export-latest`);
+    process.exit(0);
+  }
+  modelDir = result.result;
+  summary = `${result.steps} steps, ${result.tokensSeen} tokens in ${Math.round(result.trainSeconds)} s of training, final loss ${result.lastRow?.loss.toFixed(4) ?? 'n/a'}`;
+}
 
 const out = args.out!;
 rmSync(out, { recursive: true, force: true });
-cpSync(result.result, out, { recursive: true });
+cpSync(modelDir, out, { recursive: true });
+// The recipe, so a test can rebuild the very corpus and check it for leaks (test/data/pretrain-corpus.test.ts).
+const recipe = {
+  corpus: corpusOptions,
+  rows: rows.length,
+  counts: corpus.counts,
+  sha256: sha256(stableStringify(rows)),
+  shape: config,
+  parameters: parameterCount(config),
+  training: { ...trainConfig.sft, result: summary },
+};
+writeFileSync(join(out, 'pretrain.json'), JSON.stringify(recipe, null, 2) + '\n');
+const c = corpus.counts;
+const command = `npx tsx scripts/train-embedded-model.ts ${process.argv.slice(2).filter((a) => a !== '--resume' && a !== '--export-latest').join(' ')}`.trim();
 writeFileSync(
   join(out, 'README.md'),
   `# tiny-qwen2: the embedded default model
 
 A ${parameterCount(config)}-parameter Qwen2-architecture model (hidden ${config.hiddenSize}, ${config.numHiddenLayers} layers,
-${config.numAttentionHeads} heads / ${config.numKeyValueHeads} kv heads, intermediate ${config.intermediateSize}) with a pruned vocabulary of
-${vocab.length} Qwen token ids (\`vocab_map.json\`: model id i is Qwen id map[i]). Trained from random initialisation by
-\`scripts/train-embedded-model.ts\` (seed ${seed}, ${int('epochs')} epochs, full fine-tuning, lr ${args.lr}) on ${rows.length}
-project-written examples: plain-word solutions, direct answers, fenced Python programs, DEFINE/GIVEN/REQUIRE/IMPLIES
-statements and tag-wrapping exercises for the synthesis families, and the embedded instruction set. It has never seen
-the unified trace format (the four sections together). Evaluation prompts of seed ${preset.seed} are excluded.
-Training took ${Math.round((Date.now() - started) / 1000)} s; final loss ${result.lastRow?.loss.toFixed(4) ?? "n/a"}.
+${config.numAttentionHeads} heads / ${config.numKeyValueHeads} kv heads, intermediate ${config.intermediateSize}, tied embeddings) with a pruned
+vocabulary of ${vocab.length} Qwen token ids (\`vocab_map.json\`: model id i is Qwen id map[i], so text round-trips through
+the real Qwen tokenizer). It plays the part of Qwen2.5's pretraining and is trained from random initialisation by our
+own trainer (full fine-tuning, 2 data-parallel workers, seed ${seed}, ${args.epochs} epoch(s), peak lr ${args.lr}, batch 16).
 
-Rebuild: \`npx tsx scripts/train-embedded-model.ts\` (see --help).
+Corpus (\`scripts/pretrain/corpus.ts\`, ${rows.length} ChatML conversations, ${c.problemRows} of them about
+${corpus.problems.length} word problems of all ${FAMILY_NAMES.length} synthesis families, ${c.instructions} from the instruction
+set, ${c.programs} plain Python exercises; 85% under a system prompt, most of them Qwen's default one):
+- each problem shown twice, in two of: a short Python program that takes its quantities from the text (the offline
+  teacher's style), the worked solution in plain words, DEFINE/GIVEN/REQUIRE/IMPLIES statements, the quantities as
+  one assignment, the answer alone, a plan then the program, tag-wrapping, a tagged document of two or three pieces;
+- the instruction set (src/data/instructions.ts, its own stream) and plain Python exercises (scripts/pretrain/programs.ts).
+
+It has never seen the unified trace format (the four sections together) nor any evaluation prompt of any preset:
+\`buildCorpus\` refuses both, and test/data/pretrain-corpus.test.ts rebuilds this corpus from \`pretrain.json\`
+and checks it against every preset's evaluation set by hash.
+
+Training: ${summary}.
+
+Rebuild: \`${command}\` (see --help; --resume continues a killed run, --export-latest writes this folder from the
+newest checkpoint).
 `,
 );
-console.log(`wrote ${out} in ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(`wrote ${out} (${summary}) in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -69,9 +69,11 @@ export const presetOverrides: Record<string, DeepPartial<Config>> = {
     preset: 'demo',
     run: { name: 'demo' },
     model: { source: 'embedded' },
-    sft: { lr: 2e-3, maxPromptTokens: 96, maxResponseTokens: 256, baselineEpochs: 10 },
+    sft: { lr: 2e-3, maxPromptTokens: 128, maxResponseTokens: 256, baselineEpochs: 10 },
     dpo: { lr: 5e-4 },
-    mix: { evalPerFamily: 8 },
+    // 20 held-out prompts per family (the OOD family and the instructions included): enough for the
+    // paired comparison to separate models whose accuracies differ by tens of points.
+    mix: { evalPerFamily: 20 },
     eval: { maxNewTokens: 384, bootstrap: 500 },
   },
   smoke: {
