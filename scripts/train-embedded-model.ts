@@ -31,10 +31,10 @@ import { buildCorpus, QWEN_SYSTEM_PROMPT } from './pretrain/corpus.js';
 const { values: args } = parseArgs({
   options: {
     help: { type: 'boolean' },
-    'problems-per-family': { type: 'string', default: '3000' },
-    instructions: { type: 'string', default: '4000' },
-    programs: { type: 'string', default: '8000' },
-    epochs: { type: 'string', default: '1' },
+    'problems-per-family': { type: 'string', default: '2100' },
+    instructions: { type: 'string', default: '3000' },
+    programs: { type: 'string', default: '5500' },
+    epochs: { type: 'string', default: '0.75' },
     lr: { type: 'string', default: '2e-3' },
     hidden: { type: 'string', default: '128' },
     layers: { type: 'string', default: '4' },
@@ -53,9 +53,9 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`Builds data/tiny-qwen2 (the embedded default model) from random init on the project's own corpus.
 Options (defaults in brackets):
-  --problems-per-family N  problems drawn from each synthesis family [3000]
-  --instructions N         embedded instruction examples [4000]     --programs N  plain Python exercises [8000]
-  --epochs E               passes over the corpus [1]               --lr X        peak learning rate [2e-3]
+  --problems-per-family N  problems drawn from each synthesis family [2100]
+  --instructions N         embedded instruction examples [3000]     --programs N  plain Python exercises [5500]
+  --epochs E               passes over the corpus [0.75]             --lr X        peak learning rate [2e-3]
   --hidden H --layers L --heads A --kv-heads K --intermediate I     model shape [128, 4, 4, 2, 512]
   --checkpoint-every S     optimizer steps between checkpoints [250]
   --seed S [7]   --work DIR  run folder [runs/_embedded-model]   --out DIR [data/tiny-qwen2]
@@ -204,7 +204,8 @@ set, ${c.programs} plain Python exercises; 85% under a system prompt, most of th
 
 It has never seen the unified trace format (the four sections together) nor any evaluation prompt of any preset:
 \`buildCorpus\` refuses both, and test/data/pretrain-corpus.test.ts rebuilds this corpus from \`pretrain.json\`
-and checks it against every preset's evaluation set by hash.
+and checks it against every preset's evaluation set by hash. With ${args.epochs} epoch(s) it saw about
+${Math.min(rows.length, Math.round(rows.length * Number(args.epochs)))} of the ${rows.length} shuffled conversations.
 
 Training: ${summary}.
 
