@@ -7,6 +7,10 @@
 
 #include "decode_kernels.h"
 
+#if defined(UNITRACE_ISA_AVX512) || defined(UNITRACE_ISA_AVX2)
+#include <immintrin.h>
+#endif
+
 #if defined(UNITRACE_ISA_AVX512)
 #define VW 16
 #define TILE_ROWS 4  // 32 vector registers: 4 features x 4 rows of accumulators
@@ -38,12 +42,17 @@ inline vf loadF(const float* p) {
 
 // bf16 is the top half of a float32: widen each lane to 32 bits and shift it up.
 inline vf loadW(const uint16_t* p) {
+#if defined(UNITRACE_ISA_AVX512)
+  // One full-width zero-extension (the generic form below compiles to two half-width ones plus a blend).
+  return (vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)p)), 16);
+#else
   vh h;
   memcpy(&h, p, sizeof h);
   const vu u = __builtin_convertvector(h, vu) << 16;
   vf f;
   memcpy(&f, &u, sizeof f);
   return f;
+#endif
 }
 inline vf loadW(const float* p) { return loadF(p); }
 
@@ -55,10 +64,17 @@ inline float scalarW(const uint16_t* p) {
 }
 inline float scalarW(const float* p) { return *p; }
 
+// Sum of the lanes as a tree (a lane-by-lane chain is a long dependency run after every tile).
 inline float hsum(vf v) {
-  float s = 0.f;
-  for (int i = 0; i < VW; i++) s += v[i];
-  return s;
+#if defined(UNITRACE_ISA_AVX512)
+  return _mm512_reduce_add_ps((__m512)v);
+#elif defined(UNITRACE_ISA_AVX2)
+  const __m128 lo = _mm_add_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+  const __m128 pair = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  return _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 1)));
+#else
+  return (v[0] + v[2]) + (v[1] + v[3]);
+#endif
 }
 
 // y[r, o] (+)= dot(W[o, :], x[r, :]) + bias[o] for FO features from o and R rows from r.

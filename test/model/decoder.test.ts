@@ -55,6 +55,14 @@ for (const c of goldenCases()) {
         const got = await generate(decoder, base, c.ids, opts);
         assert.deepEqual(got.map((g) => g.ids), want.map((g) => g.ids));
         decoder.dispose();
+        if (lora) {
+          // The adapter is merged once: the decoder reads exactly what the merged model's decoder reads.
+          const { mergeAdapter } = await import('../../src/model/lora.js');
+          const merged = NativeDecoder.fromModel(mergeAdapter(model, lora));
+          assert.deepEqual(merged.info, { ...decoder.info });
+          compare(allLogits(merged, c.ids), c.logits, 1e-4, `${c.name} merged`);
+          merged.dispose();
+        }
         if (!lora) {
           const direct = NativeDecoder.fromCheckpoint(modelDir);
           compare(allLogits(direct, c.ids), c.logits, 1e-4, `${c.name} from the checkpoint`);
