@@ -13,7 +13,7 @@
 
 #if defined(UNITRACE_ISA_AVX512)
 #define VW 16
-#define TILE_ROWS 4  // 32 vector registers: 4 features x 4 rows of accumulators
+#define TILE_ROWS 6  // 32 vector registers: 4 features x 6 rows of accumulators, 4 weights, 1 input
 #define ISA(name) name##_avx512
 #elif defined(UNITRACE_ISA_AVX2)
 #define VW 8
@@ -107,11 +107,22 @@ inline void tile(const MatTask& t, const W* w, int o, int r) {
     }
 }
 
+// The last `left` (< R) rows of a block in one tile of that height, so weights are widened once more, not per row.
+template <typename W, int FO, int R>
+inline void lastRows(const MatTask& t, const W* w, int o, int r, int left) {
+  if constexpr (R > 1) {
+    if (left == R) return tile<W, FO, R>(t, w, o, r);
+    return lastRows<W, FO, R - 1>(t, w, o, r, left);
+  } else {
+    tile<W, FO, 1>(t, w, o, r);
+  }
+}
+
 template <typename W, int FO>
 inline void rowsOf(const MatTask& t, const W* w, int o, int r0, int r1) {
   int r = r0;
   for (; r + TILE_ROWS <= r1; r += TILE_ROWS) tile<W, FO, TILE_ROWS>(t, w, o, r);
-  for (; r < r1; r++) tile<W, FO, 1>(t, w, o, r);
+  if (r < r1) lastRows<W, FO, TILE_ROWS - 1>(t, w, o, r, r1 - r);
 }
 
 template <typename W>
