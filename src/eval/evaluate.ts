@@ -376,7 +376,7 @@ async function judgeAndSummarise(
       reference: m.name === run.reference ? null : referenceRows,
       seed: config.seed,
       model: m.name,
-      concurrency: config.synth.concurrency,
+      concurrency: config.eval.judgeConcurrency,
       onProgress: (done, total) => run.onProgress?.({ model: m.name, stage: 'judge', done, total }),
     });
     writeResponses(run.out, m.name, m.rows);
