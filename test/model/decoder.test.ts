@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../src/model/load.js';
 import { loadAdapter } from '../../src/model/lora.js';
 import { NativeDecoder, nativeDecoderProblem, packBf16 } from '../../src/model/decoder.js';
-import { generate } from '../../src/model/generate.js';
+import { generate, usesNativeDecoder } from '../../src/model/generate.js';
 import { buildPrunedVocab, loadTokenizer, Tokenizer } from '../../src/model/tokenizer.js';
 import { compare } from '../helpers/compare.js';
 import { goldenCases, writeGoldenCase, type GoldenCase } from './golden-weights.js';
@@ -135,4 +135,31 @@ test('packBf16 keeps bf16 values as their bits and leaves other float32 arrays a
   assert.ok(packed instanceof Uint16Array);
   assert.deepEqual(Array.from(packed), [0x3f80, 0xc020, 0, 0x4049]);
   assert.ok(packBf16(new Float32Array([1, 0.1])) instanceof Float32Array);
+});
+
+test('UNITRACE_NATIVE=0 or engine tfjs keep the TensorFlow.js decoder; engine native without the addon is refused', () => {
+  const before = process.env.UNITRACE_NATIVE;
+  try {
+    process.env.UNITRACE_NATIVE = '0';
+    assert.equal(nativeDecoderProblem(), 'UNITRACE_NATIVE=0');
+    assert.equal(usesNativeDecoder(), false);
+    assert.throws(() => usesNativeDecoder({ engine: 'native' }), /engine 'native' requested but UNITRACE_NATIVE=0/);
+  } finally {
+    if (before === undefined) delete process.env.UNITRACE_NATIVE;
+    else process.env.UNITRACE_NATIVE = before;
+  }
+  assert.equal(usesNativeDecoder({ engine: 'tfjs' }), false);
+  assert.equal(usesNativeDecoder({ useCache: false }), false);
+});
+
+test('unitrace bench --decode --json: one JSON line with the speed, the weight bytes and the measured read beside them', { skip }, () => {
+  const bin = new URL('../../bin/unitrace.mjs', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [bin, 'bench', '--decode', '--model', 'embedded', '--batch', '2', '--prompt-tokens', '8', '--new-tokens', '3', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  for (const key of ['prefillTokensPerSecond', 'secondsPerToken', 'tokensPerSecond', 'weightBytes', 'readSeconds', 'bandwidthGBs', 'cpuSecondsPerStep'])
+    assert.ok(typeof out[key] === 'number' && (out[key] as number) > 0, `${key}: ${out[key]}`);
+  assert.equal(out.backend, 'native');
+  assert.match(out.matmul as string, /native decoder \((avx512|avx2-fma|generic) kernels/);
+  assert.equal(out.batch, 2);
 });
