@@ -14,7 +14,7 @@ const outDir = join(root, 'native', 'build');
 const output = join(outDir, 'unitrace_native.node');
 
 function off(reason) {
-  console.log(`unitrace: native matmul off (${reason}); training uses the wasm backend's own matmul`);
+  console.log(`unitrace: native addon off (${reason}); training uses the wasm backend's own matmul, generation the TensorFlow.js decoder`);
   process.exit(0);
 }
 
