@@ -52,7 +52,10 @@ const Kernels& kernels() {
 }
 
 // ---- thread pool ------------------------------------------------------------------------------------
-// run(fn) calls fn(t) on every thread t (0 = the caller) and returns when all are done.
+// run(fn) calls fn(t) on the caller (t = 0) and on each worker that wakes while the job is open; it returns
+// once the caller's call and every started worker call are done. A worker the scheduler has not run yet
+// (a loaded machine) is not waited for: the job closes when the caller finishes, so fn must share its
+// work dynamically (parallelFor), never assume every thread takes part.
 class Pool {
  public:
   explicit Pool(int n) : size(n) {
@@ -65,16 +68,17 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(m_);
       job_ = &fn;
-      pending_ = size - 1;
+      open_ = true;
       generation_++;
     }
     cv_.notify_all();
     fn(0);
     std::unique_lock<std::mutex> lock(m_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    open_ = false;
+    done_.wait(lock, [this] { return running_ == 0; });
   }
 
-  // Calls body(begin, end) over [0, count) in chunks taken dynamically (a preempted thread delays no one).
+  // Calls body(thread, begin, end) over [0, count) in chunks taken dynamically.
   void parallelFor(int count, int chunk, const std::function<void(int, int, int)>& body) {
     if (count <= 0) return;
     std::atomic<int> next{0};
@@ -96,11 +100,13 @@ class Pool {
         std::unique_lock<std::mutex> lock(m_);
         cv_.wait(lock, [&] { return generation_ != seen; });
         seen = generation_;
+        if (!open_) continue;  // woke after the job closed: nothing left to do
         job = job_;
+        running_++;
       }
       (*job)(t);
       std::lock_guard<std::mutex> lock(m_);
-      if (--pending_ == 0) done_.notify_one();
+      if (--running_ == 0) done_.notify_one();
     }
   }
   std::vector<std::thread> workers_;
@@ -108,7 +114,8 @@ class Pool {
   std::condition_variable cv_, done_;
   const std::function<void(int)>* job_ = nullptr;
   uint64_t generation_ = 0;
-  int pending_ = 0;
+  bool open_ = false;
+  int running_ = 0;
 };
 
 int threadCount() {
