@@ -54,8 +54,8 @@ export interface Findings {
 }
 
 const pct = (x: number, digits = 1): string => `${(x * 100).toFixed(digits)}%`;
-export const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3));
-const signed = (x: number): string => (x > 0 ? '+' : '') + fmt(x);
+export const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3));
+export const signed = (x: number): string => (x > 0 ? '+' : '') + fmt(x);
 
 /** A verdict from a rule, unless nothing was measured or an instrument the claim rests on differs. */
 function decide(measured: boolean, dependsOn: Instrument[], run: RunDifferences, status: () => Status): { status: Status; why?: string } {

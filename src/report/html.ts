@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fromRoot } from '../util/paths.js';
 import type { ReportData } from './data.js';
 import type { Estimate } from './evaluation.js';
-import { describePaired, fmt, VERDICTS, type Status } from './findings.js';
+import { fmt, signed, VERDICTS, type Status } from './findings.js';
 import { metricDefinition, metricLabel } from './metric-names.js';
 import { direction } from './paired.js';
 
@@ -78,14 +78,14 @@ function sectionComparisons(d: ReportData): string {
     `${e(p.a)} − ${e(p.b)}`,
     `${e(metricLabel(p.metric))} <code>${e(p.metric)}</code>`,
     p.diff === null ? '-' : `${fmt(p.meanA!)} vs ${fmt(p.meanB!)}`,
-    e(describePaired(p).replace(/^.*?: /, '')),
+    p.diff === null ? '-' : p.constant ? `${e(signed(p.diff))} <span class="ci">(same on every prompt)</span>` : `${e(signed(p.diff))} <span class="ci">[${e(signed(p.lo!))}, ${e(signed(p.hi!))}]</span>`,
     String(p.n),
     e(word[direction(p)]),
   ]);
   const b = d.findings.bootstrap;
   return `<section id="comparisons"><h2>Model vs model, paired on the same prompts</h2>
 <p>For each prompt both models answered, the difference of the metric (first − second); the mean of those differences with a 95% percentile interval from ${b.resamples.toLocaleString('en-US')} bootstrap resamples of the prompts (seed ${b.seed}). A prompt drawn for one model is drawn for the other, so prompt difficulty cancels out. "No separation": the interval holds zero. When every prompt has the same difference no interval is shown: resampling cannot move it, and it is no evidence of precision.</p>
-<div class="scroll">${table(['models', 'metric', 'means', 'difference', 'prompts', 'reading'], rows, 'comparisons')}</div></section>`;
+<div class="scroll">${table(['models', 'metric', 'means', 'difference [95% interval]', 'prompts', 'reading'], rows, 'comparisons')}</div></section>`;
 }
 
 function sectionTable1(d: ReportData): string {
@@ -127,7 +127,7 @@ function sectionEval(d: ReportData): string {
   const docs = d.statistics.metricDocs;
   const label = (m: string): string => {
     const def = metricDefinition(m, docs);
-    return `${e(metricLabel(m))}<br><code>${e(m)}</code>${def ? `<span class="def" title="${e(def)}"> ⓘ</span>` : ''}`;
+    return `${e(metricLabel(m))}<br><code>${e(m)}</code>${def ? `<sup class="def" title="${e(def)}">?</sup>` : ''}`;
   };
   const rowsFor = (metrics: string[]) => metrics.map((m) => [label(m), ...t.models.map((model) => estimate(t.cells[model]?.[m]))]);
   // summary.json groups metrics as all.*, id.* (in-distribution), ood.* and families.<name>.*
@@ -194,7 +194,7 @@ th{background:#f3f3f3}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;white-
 .setting-matched{background:#dde8f7}.inconclusive{background:#fbeec2}.not-comparable{background:#e6dcf2}.why{color:#555;font-size:.85em}
 .box{border:2px solid #b9a5d6;border-radius:6px;padding:.2em 1em;background:#faf8fd}.differs{color:#8a2be2}.same{color:#888}.n{color:#888;font-size:.8em}.def{cursor:help;color:#888}
 .stats{background:#f6f8fa;border-left:4px solid #9ab;padding:.1em 1em;margin:.5em 0}.legend{list-style:none;padding-left:0}.legend li{margin:.2em 0}
-figure,table,.sample,.box,.stats{break-inside:avoid;page-break-inside:avoid}h2,h3{break-after:avoid;page-break-after:avoid}
+figure,tr,.sample,.box,.stats{break-inside:avoid;page-break-inside:avoid}h2,h3{break-after:avoid;page-break-after:avoid}
 .ci{color:#666;font-size:.85em}.na{color:#888}.chart{width:100%;min-height:360px}figure{margin:1em 0}figcaption{color:#555;font-size:.9em}
 .scroll{overflow-x:auto}.label{margin:.3em 0 0;font-weight:600;font-size:.85em}.sample{border-top:1px solid #ddd;margin-top:1em}.stdout{background:#eef6ee}
 nav a{margin-right:1em}`;
