@@ -6,3 +6,4 @@ export { defaultStages, stageByName, sftConfig, NOTEBOOKS, SFT_RUNS, type SftRun
 export { checkJupyter, ensureFreshBundle, executeNotebook, NotebookError } from './jupyter.js';
 export { notebookRun, type NotebookRun, type NotebookRunOptions } from './notebook.js';
 export { liveChart, type LiveChart, type LiveChartOptions, type SvgDisplay } from './live.js';
+export { assertPreflight, preflightProblems, PreflightError } from './preflight.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { installedPackages } from '../report/data.js';
 import { allDone, clearFailed, clearMarkers, configHash, pipelineDir, progressLog, readDone, readFailed, type DoneMarker } from './markers.js';
+import { assertPreflight } from './preflight.js';
 import { ensureRunConfig, runStage, StageError, stageLogger, type Stage, type StageContext, type StageHooks } from './stage.js';
 
 /** Runs one notebook headless with the given environment; resolves with the executed copy's path. */
@@ -91,6 +92,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const print = options.log ?? console.log;
   const log = stageLogger(runDir, print);
   const t0 = performance.now();
+  assertPreflight(config);
   if (options.restart) clearMarkers(runDir);
   if (options.restart && existsSync(join(runDir, 'config.json'))) writeFileSync(join(runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   if (options.restart) rmSync(join(runDir, 'model-fingerprint.txt'), { force: true });
