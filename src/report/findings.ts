@@ -220,9 +220,9 @@ function table1Claims(t: Table1Row[]): Claim[] {
   return [
     { claim: 'A 40% synthetic mix (200 of 500)', paper: balance.paper, ours: balance.ours, ...keep(balance) },
     { claim: '100 epochs, 20,000 trace exposures', paper: epochs.paperDetails, ours: epochs.oursDetails, ...keep(epochs) },
-    { claim: '98.7% training loss reduction', paper: loss.paperDetails, ours: `${loss.ours} (${loss.oursDetails})`, ...keep(loss) },
+    { claim: '98.7% training loss reduction', paper: loss.paperDetails, ours: loss.oursDetails ? `${loss.ours}: ${loss.oursDetails}` : loss.ours, ...keep(loss) },
     { claim: 'Stable training', paper: stability.paperDetails, ours: stability.oursDetails, ...keep(stability) },
-    { claim: '100% format compliance', paper: '100%', ours: format.ours + (format.oursDetails ? ` (${format.oursDetails})` : ''), ...keep(format) },
+    { claim: '100% format compliance', paper: '100%', ours: format.oursDetails ? `${format.ours}; ${format.oursDetails}` : format.ours, ...keep(format) },
   ];
 }
 
