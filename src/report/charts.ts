@@ -52,19 +52,28 @@ export function movingAverage(y: readonly (number | null)[], window: number): (n
   });
 }
 
-/** Log-axis ticks at 1, 2, 5 x 10^k covering [min, max], labelled as plain numbers (no 10^k, no "2e-3"). */
+/**
+ * Log-axis ticks labelled as plain numbers (no 10^k, no "2e-3"): 1-2-5 x 10^k, or every digit when the
+ * data spans too little for three of those; null (plotly's own ticks) when even that gives fewer than 3.
+ */
 export function logTicks(values: readonly (number | null)[]): { tickvals: number[]; ticktext: string[] } | null {
   const pos = values.filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
   if (pos.length === 0) return null;
   const lo = Math.min(...pos);
   const hi = Math.max(...pos);
-  const tickvals: number[] = [];
-  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++)
-    for (const m of [1, 2, 5]) {
-      const v = m * 10 ** k;
-      if (v >= lo / 1.5 && v <= hi * 1.5) tickvals.push(Number(v.toPrecision(1)));
-    }
-  return { tickvals, ticktext: tickvals.map((v) => String(v)) };
+  for (const mantissas of [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const all: number[] = [];
+    for (let k = Math.floor(Math.log10(lo)) - 1; k <= Math.ceil(Math.log10(hi)); k++) for (const m of mantissas) all.push(Number((m * 10 ** k).toPrecision(1)));
+    const inside = all.filter((v) => v >= lo && v <= hi);
+    if (inside.length < 3 && mantissas.length < 9) continue;
+    if (inside.length < 3) return null;
+    // one tick beyond the data on each side, so the extremes sit between labelled lines
+    const below = all.filter((v) => v < lo).pop();
+    const above = all.find((v) => v > hi);
+    const tickvals = [...(below !== undefined ? [below] : []), ...inside, ...(above !== undefined ? [above] : [])];
+    return { tickvals, ticktext: tickvals.map((v) => String(v)) };
+  }
+  return null;
 }
 
 export function sftFigures(run: RunArtifacts): Figure[] {

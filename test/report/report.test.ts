@@ -186,6 +186,8 @@ test('the evaluation table shows item counts, metric names in words and no inter
 test('SFT chart helpers: a moving average and 1-2-5 log ticks', () => {
   assert.deepEqual(movingAverage([1, 2, 3, null, 5], 3), [1.5, 2, 2.5, 4, 5]);
   assert.deepEqual(logTicks([0.011, 0.9]), { tickvals: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], ticktext: ['0.01', '0.02', '0.05', '0.1', '0.2', '0.5', '1'] });
+  assert.deepEqual(logTicks([1.3, 4.5])!.tickvals, [1, 2, 3, 4, 5], 'too narrow for 1-2-5: every digit');
+  assert.equal(logTicks([1.37, 2.18]), null, 'too narrow for digits: plotly picks the ticks');
   const fig = buildReportData(writeFixtureRun()).figures.find((f) => f.id === 'sft-loss-steps')!;
   assert.equal(fig.data.length, 6, 'each run: the raw steps and their moving average');
 });
