@@ -1,7 +1,7 @@
 // What `unitrace sft` and `unitrace dpo` share: the training options (with each preset's value in --help),
 // the config patch they make, Ctrl-C as "stop after this step", and the progress bar around the run.
 import type { Command } from 'commander';
-import { presetNames, resolveConfig, type Config, type DeepPartial } from '../config/index.js';
+import { describeKey, presetNames, resolveConfig, type Config, type DeepPartial } from '../config/index.js';
 import type { MetricsRow } from '../train/runfolder.js';
 import { CliError, configFromOptions, type ConfigOptions } from './options.js';
 
@@ -36,15 +36,15 @@ export function number(value: string | undefined, flag: string): number | undefi
   return n;
 }
 
-/** Flags that set a field of the stage's section: flag, option key, config field, --help text. */
+/** Flags that set a field of the stage's section (their --help is the field's description in the schema). */
 const SECTION_FLAGS = [
-  ['--epochs <n>', 'epochs', 'epochs', 'epochs'],
-  ['--lr <x>', 'lr', 'lr', 'peak learning rate'],
-  ['--batch-size <n>', 'batchSize', 'batchSize', 'examples (DPO: pairs) per micro-batch'],
-  ['--grad-accum <n>', 'gradAccum', 'gradAccum', 'micro-batches per optimizer step'],
-  ['--warmup-ratio <x>', 'warmupRatio', 'warmupRatio', 'share of steps with linear warmup, then linear decay'],
-  ['--max-prompt-tokens <n>', 'maxPromptTokens', 'maxPromptTokens', 'prompt tokens kept (its end)'],
-  ['--max-response-tokens <n>', 'maxResponseTokens', 'maxResponseTokens', 'response tokens kept (its start)'],
+  ['--epochs <n>', 'epochs'],
+  ['--lr <x>', 'lr'],
+  ['--batch-size <n>', 'batchSize'],
+  ['--grad-accum <n>', 'gradAccum'],
+  ['--warmup-ratio <x>', 'warmupRatio'],
+  ['--max-prompt-tokens <n>', 'maxPromptTokens'],
+  ['--max-response-tokens <n>', 'maxResponseTokens'],
 ] as const;
 
 /** Options both training commands share; the stage's own defaults appear in the descriptions. */
@@ -54,7 +54,7 @@ export function addTrainOptions(cmd: Command, stage: 'sft' | 'dpo'): Command {
     .option('--out <dir>', `the run's folder (default: <run.dir>/<run.name>/${stage})`)
     .option('--resume', 'continue from the newest checkpoint in --out (a killed run picks up where its last checkpoint was)')
     .option('--overwrite', 'replace an earlier run in --out');
-  for (const [flag, , field, help] of SECTION_FLAGS) cmd.option(flag, `${help} ${presetDefaults((c) => c[stage][field])}`);
+  for (const [flag, field] of SECTION_FLAGS) cmd.option(flag, `${describeKey(`${stage}.${field}`)} ${presetDefaults((c) => c[stage][field])}`);
   return cmd
     .option('--workers <n>', `data-parallel worker threads, 0 = one per core ${presetDefaults((c) => c.engine.workers)}`)
     .option('--backend <name>', `auto, tensorflow, wasm or cpu ${presetDefaults((c) => c.engine.backend)}`)
@@ -77,7 +77,7 @@ export function interruptible(): { signal: AbortSignal; dispose(): void } {
 /** The resolved config with the command's flags applied to its stage's section (and `extra`, the stage's own flags). */
 export function trainConfig(opts: TrainCliOptions, stage: 'sft' | 'dpo', extra: DeepPartial<Config['sft']> | DeepPartial<Config['dpo']> = {}): Config {
   const section: Record<string, unknown> = { ...extra };
-  for (const [flag, key, field] of SECTION_FLAGS) if (opts[key] !== undefined) section[field] = number(opts[key], flag.split(' ')[0]!);
+  for (const [flag, field] of SECTION_FLAGS) if (opts[field] !== undefined) section[field] = number(opts[field], flag.split(' ')[0]!);
   const patch: DeepPartial<Config> = {
     [stage]: section,
     ...(opts.model !== undefined && { model: { source: opts.model } }),
