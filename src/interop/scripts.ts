@@ -11,7 +11,8 @@ export function runScript(runName: string, baseModel: string): string {
 #   ./run.sh                                   every stage on this machine's accelerators
 #   STAGES="sft-unified dpo" ./run.sh          some stages
 #   ./run.sh --accelerate_config accelerate/multi-gpu.yaml --num_processes 4 --gradient_accumulation_steps 1
-# Arguments after run.sh go to every \`trl sft\` / \`trl dpo\` command. Then bring the results back:
+# Arguments after run.sh go to every \`trl sft\` / \`trl dpo\` command; SFT_ARGS / DPO_ARGS to one kind only.
+# Then bring the results back:
 #   unitrace import out/<stage> --into RUN_DIR --stage <stage>
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,9 +26,9 @@ for stage in $STAGES; do
   start=$(date +%s)
   if [ "$stage" = dpo ]; then
     "$PYTHON" merge_adapter.py ${JSON.stringify(baseModel)} ${outputDir('sft-unified')} ${MERGED_SFT_DIR}
-    "$TRL" dpo --config dpo.yaml "$@"
+    "$TRL" dpo --config dpo.yaml \${DPO_ARGS:-} "$@"
   else
-    "$TRL" sft --config "$stage.yaml" "$@"
+    "$TRL" sft --config "$stage.yaml" \${SFT_ARGS:-} "$@"
   fi
   echo "{\\"stage\\": \\"$stage\\", \\"wallSeconds\\": $(( $(date +%s) - start ))}" > "out/$stage/wall-time.json"
 done
@@ -63,7 +64,7 @@ export function evalModelFolders(baseModel: string): Record<string, { base: stri
 
 export function generateScript(decoding: { maxNewTokens: number; temperature: number; topP: number; seed: number }, baseModel: string): string {
   return `"""Generates the evaluation responses of one model with transformers:
-    python generate.py --model sft-unified [--batch-size 8] [--device cuda]
+    python generate.py --model sft-unified [--batch-size 8] [--device cuda] [--max-new-tokens N]
 reads eval/prompts.jsonl (the exact prompt text unitrace feeds its model) and writes
 responses/<model>.jsonl, one {"id", "response", "tokens", "finishReason"} per prompt. Score them with
     unitrace eval --run RUN_DIR --responses responses
@@ -82,6 +83,7 @@ parser.add_argument("--model", required=True, choices=sorted(MODELS))
 parser.add_argument("--batch-size", type=int, default=8)
 parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 parser.add_argument("--out", default="responses")
+parser.add_argument("--max-new-tokens", type=int, default=${decoding.maxNewTokens}, help="the run's eval.maxNewTokens unless given")
 args = parser.parse_args()
 
 spec = MODELS[args.model]
@@ -103,7 +105,7 @@ with open(os.path.join(args.out, args.model + ".jsonl"), "w", encoding="utf-8") 
         with torch.no_grad():
             gen = model.generate(
                 **enc,
-                max_new_tokens=${decoding.maxNewTokens},
+                max_new_tokens=args.max_new_tokens,
                 do_sample=${decoding.temperature > 0 ? 'True' : 'False'},${decoding.temperature > 0 ? `\n                temperature=${decoding.temperature},\n                top_p=${decoding.topP},` : ''}
                 eos_token_id=stop,
                 pad_token_id=tokenizer.pad_token_id,
