@@ -9,6 +9,7 @@ import { resolveModelDir } from '../model/load.js';
 import { LORA_MODULES, peftKey } from '../model/lora.js';
 import { Checkpoint } from '../model/safetensors.js';
 import { configHash, writeDone } from '../pipeline/markers.js';
+import { sha256File } from '../util/hash.js';
 import { sftConfig } from '../pipeline/stages.js';
 import type { MetricsRow } from '../train/runfolder.js';
 import { runConfig } from './export.js';
@@ -142,6 +143,18 @@ function modelLinearShape(c: ReturnType<typeof readConfig>, m: (typeof LORA_MODU
   return shapes[m]!;
 }
 
+/**
+ * unitrace evaluates DPO as base + the run's sft-unified adapter (merged) + the DPO adapter, so that SFT
+ * adapter must be the one TRL's DPO started from: in an export's layout, the sibling out/sft-unified.
+ */
+function checkDpoStart(trlOut: string, runDir: string): void {
+  const started = join(trlOut, '..', 'sft-unified', 'adapter_model.safetensors');
+  const inRun = join(runDir, 'sft-unified', 'adapter', 'adapter_model.safetensors');
+  if (!existsSync(started)) return;
+  if (!existsSync(inRun) || sha256File(started) !== sha256File(inRun))
+    throw new Error(`${trlOut}: this DPO started from ${started}, but ${inRun} is ${existsSync(inRun) ? 'another adapter' : 'missing'}; import sft-unified first (unitrace import ${join(trlOut, '..', 'sft-unified')} --into ${runDir} --stage sft-unified)`);
+}
+
 /** Versions and hardware from `trl env` (run.sh saves it), else the model card TRL writes. */
 export function readEnvironment(trlOut: string): { versions: Record<string, string>; hardware: string | null; platform: string | null } {
   const versions: Record<string, string> = {};
@@ -182,6 +195,7 @@ export async function importStage(trlOut: string, runDir: string, stage: Stage):
   if (rows.length === 0) throw new Error(`${stateFile}: log_history holds no training step with a loss (logging_steps too large?)`);
   const adapterFrom = findAdapter(trlOut, state);
   checkAdapter(adapterFrom, resolveModelDir(config.model.source));
+  if (stage === 'dpo') checkDpoStart(trlOut, runDir);
 
   const stageDir = join(runDir, stage);
   // What a unitrace run of this stage left is replaced, not mixed with TRL's.
@@ -190,8 +204,11 @@ export async function importStage(trlOut: string, runDir: string, stage: Stage):
   mkdirSync(join(stageDir, 'adapter'), { recursive: true });
   copyFileSync(join(adapterFrom, 'adapter_model.safetensors'), join(stageDir, 'adapter', 'adapter_model.safetensors'));
   const adapterConfig = readJson<Record<string, unknown>>(join(adapterFrom, 'adapter_config.json'));
-  // The export's base model is the run's model (widened or as is): name the run's, as unitrace's adapters do.
-  writeFileSync(join(stageDir, 'adapter', 'adapter_config.json'), JSON.stringify({ ...adapterConfig, base_model_name_or_path: config.model.source }, null, 2) + '\n');
+  // The export's base model is the run's model (widened or as is): name the run's model folder, as
+  // transformers would load it (for DPO: the folder the unified SFT adapter is merged into).
+  const modelDir = resolveModelDir(config.model.source);
+  const baseName = existsSync(modelDir) ? resolve(modelDir) : config.model.source;
+  writeFileSync(join(stageDir, 'adapter', 'adapter_config.json'), JSON.stringify({ ...adapterConfig, base_model_name_or_path: baseName }, null, 2) + '\n');
   writeFileSync(join(stageDir, 'metrics.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
   const stageConfig = stage === 'dpo' ? config : sftConfig(config, stage);
   writeFileSync(join(stageDir, 'config.json'), JSON.stringify(stageConfig, null, 2) + '\n');

@@ -21,7 +21,8 @@ let root: string;
 let run: Awaited<ReturnType<typeof makeDataRun>>;
 
 /** A TRL output folder as `trl sft` leaves it: final adapter, checkpoint-N/trainer_state.json, trl env. */
-function fakeTrlOutput(dir: string, opts: { steps: number; extraTensor?: NamedTensor; modulesToSave?: string[] }): void {
+function fakeTrlOutput(dir: string, opts: { steps: number; seed?: number; extraTensor?: NamedTensor; modulesToSave?: string[] }): void {
+  const seed = opts.seed ?? 0;
   const c = readConfig(EMBEDDED_MODEL_DIR);
   const r = 4;
   const tensors: NamedTensor[] = [];
@@ -29,8 +30,8 @@ function fakeTrlOutput(dir: string, opts: { steps: number; extraTensor?: NamedTe
     for (const m of LORA_MODULES.slice(0, 4)) {
       const out = m === 'q_proj' || m === 'o_proj' ? c.numAttentionHeads * c.headDim : c.numKeyValueHeads * c.headDim;
       const inp = m === 'o_proj' ? c.numAttentionHeads * c.headDim : c.hiddenSize;
-      tensors.push({ name: peftKey(layer, m, 'A'), shape: [r, inp], data: randn(r * inp, layer * 10 + 1) });
-      tensors.push({ name: peftKey(layer, m, 'B'), shape: [m === 'o_proj' ? c.hiddenSize : out, r], data: randn((m === 'o_proj' ? c.hiddenSize : out) * r, layer * 10 + 2) });
+      tensors.push({ name: peftKey(layer, m, 'A'), shape: [r, inp], data: randn(r * inp, seed + layer * 10 + 1) });
+      tensors.push({ name: peftKey(layer, m, 'B'), shape: [m === 'o_proj' ? c.hiddenSize : out, r], data: randn((m === 'o_proj' ? c.hiddenSize : out) * r, seed + layer * 10 + 2) });
     }
   if (opts.extraTensor) tensors.push(opts.extraTensor);
   mkdirSync(join(dir, `checkpoint-${opts.steps}`), { recursive: true });
@@ -70,7 +71,7 @@ test('import writes metrics, adapter, config, provenance and the pipeline marker
   assert.equal(rows.length, 3);
   assert.deepEqual(Object.keys(rows[0]!).sort(), ['epoch', 'gradNorm', 'loss', 'lr', 'mean_token_accuracy', 'step', 'tokens']);
   assert.ok(existsSync(join(stage, 'adapter', 'adapter_model.safetensors')));
-  assert.equal(JSON.parse(readFileSync(join(stage, 'adapter', 'adapter_config.json'), 'utf8')).base_model_name_or_path, run.config.model.source);
+  assert.equal(JSON.parse(readFileSync(join(stage, 'adapter', 'adapter_config.json'), 'utf8')).base_model_name_or_path, EMBEDDED_MODEL_DIR);
   assert.equal(result.provenance.label, 'trl 1.13.0 + peft 0.21.0 + transformers 5.18.0 + torch 2.13.0+cu128');
   assert.equal(result.provenance.hardware, 'NVIDIA H200');
   assert.equal(result.provenance.wallSeconds, 42);
@@ -91,6 +92,18 @@ test('import refuses adapters it could not map back, naming the file', async () 
   const empty = join(root, 'trl-empty');
   mkdirSync(empty);
   await assert.rejects(importStage(empty, run.dir, 'sft-cot'), /no trainer_state.json/);
+});
+
+test('a DPO import needs the SFT adapter it started from in the run', async () => {
+  const exportOut = join(root, 'export-out');
+  fakeTrlOutput(join(exportOut, 'sft-unified'), { steps: 2, seed: 1000 });
+  fakeTrlOutput(join(exportOut, 'dpo'), { steps: 2 });
+  // the run's sft-unified is still the adapter imported by the test above, not this export's
+  await assert.rejects(importStage(join(exportOut, 'dpo'), run.dir, 'dpo'), /import sft-unified first/);
+  await importStage(join(exportOut, 'sft-unified'), run.dir, 'sft-unified');
+  const dpo = await importStage(join(exportOut, 'dpo'), run.dir, 'dpo');
+  assert.equal(dpo.rows, 2);
+  assert.equal(readDone(run.dir, 'dpo')!.mode, 'imported');
 });
 
 test('versions come from the model card when trl env was not saved', () => {
