@@ -42,6 +42,18 @@ export interface SftRunView {
   engine: string;
 }
 
+/** How the evaluation's intervals were made, from eval/summary.json (what the statistics note explains). */
+export interface StatisticsView {
+  resamples: number | null;
+  level: number | null;
+  method: string | null;
+  seed: number | null;
+  /** Held-out items: all, in-distribution, out-of-distribution. */
+  items: { n: number; id: number; ood: number } | null;
+  /** Metric definitions as the evaluator wrote them. */
+  metricDocs: Record<string, string>;
+}
+
 export interface ReportData {
   runName: string;
   runDir: string;
@@ -54,6 +66,7 @@ export interface ReportData {
   dpoEngine: string | null;
   samples: Sample[];
   manifest: ManifestView;
+  statistics: StatisticsView;
 }
 
 /** The first string found under a key that names program output (stdout, codeOutput...), searched depth-first. */
@@ -164,6 +177,22 @@ function manifestView(run: RunArtifacts): ManifestView {
   };
 }
 
+function statisticsView(summary: Record<string, unknown> | null): StatisticsView {
+  const o = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+  const n = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  const boot = o(summary?.bootstrap);
+  const items = o(summary?.items);
+  const docs = Object.fromEntries(Object.entries(o(summary?.metrics)).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return {
+    resamples: n(boot.resamples),
+    level: n(boot.level),
+    method: typeof boot.method === 'string' ? boot.method : null,
+    seed: n(o(summary?.seeds).bootstrap),
+    items: typeof items.n === 'number' ? { n: items.n, id: n(items.id) ?? 0, ood: n(items.ood) ?? 0 } : null,
+    metricDocs: docs,
+  };
+}
+
 /** The engine that trained a stage, as the report names it. */
 export function engineOf(run: TrainingRun): string {
   const p = run.provenance;
@@ -197,6 +226,7 @@ export function buildReportData(runDir: string): ReportData {
     dpoEngine: run.dpo ? engineOf(run.dpo) : null,
     samples: pickSamples(run),
     manifest: manifestView(run),
+    statistics: statisticsView(run.evalSummary),
   };
 }
 
