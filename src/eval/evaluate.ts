@@ -189,6 +189,8 @@ export interface EvaluateRunOptions {
   models?: readonly EvalModelName[];
   /** Eval items (default: <runDir>/data/eval.jsonl). */
   itemsFile?: string;
+  /** A folder of <model>.jsonl responses generated elsewhere (an export's generate.py): used instead of generating. */
+  responses?: string;
   env?: NodeJS.ProcessEnv;
   /** The Claude client for the judge (default: the cached SDK client); only built when Claude judges. */
   makeClient?: () => ChatClient | Promise<ChatClient>;
@@ -243,6 +245,12 @@ async function scoreEveryModel(
   const skipped: Record<string, string> = {};
   try {
     for (const spec of specs) {
+      const given = opts.responses ? await externalGenerations(opts.responses, spec.name, items) : null;
+      if (given) {
+        log(`evaluate ${spec.name}: ${given.length} responses from ${given.file}`);
+        results.set(spec.name, { rows: await scoreGenerations(items, given.generations, config, { name: spec.name, sandbox, onProgress: opts.onProgress }), spec: { ...spec, base: given.file, mergeFirst: null, adapter: null, missing: null } });
+        continue;
+      }
       if (spec.missing) {
         skipped[spec.name] = spec.missing;
         opts.onProgress?.({ model: spec.name, stage: 'skip', done: 0, total: 0, message: spec.missing });
@@ -398,6 +406,13 @@ async function judgeAndSummarise(
   writeSummary(run.out, summary);
   run.log?.(`evaluate: wrote ${join(run.out, 'summary.json')}`);
   return summary;
+}
+
+/** Responses for `model` in a folder of <model>.jsonl files (src/interop/responses.ts), or null. */
+async function externalGenerations(dir: string, model: string, items: readonly EvalItem[]): Promise<{ file: string; generations: Generated[]; length: number } | null> {
+  const { readResponses, responsesFile } = await import('../interop/responses.js');
+  const generations = readResponses(dir, model, items);
+  return generations ? { file: responsesFile(dir, model), generations, length: generations.length } : null;
 }
 
 /** Size and modification time of a model folder's weights: cheap, and changes when the model is retrained. */

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fromRoot } from '../util/paths.js';
-import { loadRun, SFT_VARIANTS, type ResponseRow, type RunArtifacts, type StageMarker } from './artifacts.js';
+import { loadRun, SFT_VARIANTS, type ResponseRow, type RunArtifacts, type StageMarker, type TrainingRun } from './artifacts.js';
 import { dpoFigures, evalFigure, sftFigures, type Figure } from './charts.js';
 import { responseText } from './evaluation.js';
 import { computeFindings, type Findings } from './findings.js';
@@ -38,6 +38,8 @@ export interface SftRunView {
   /** sft.epochs of the run's own config.json (baselines may use sft.baselineEpochs). */
   configuredEpochs: number | null;
   summary: TrainingSummary;
+  /** Which engine trained it: 'unitrace', or the imported engine's label and hardware (provenance.json). */
+  engine: string;
 }
 
 /** How the evaluation's intervals were made, from eval/summary.json (what the statistics note explains). */
@@ -61,6 +63,7 @@ export interface ReportData {
   figures: Figure[];
   sftRuns: SftRunView[];
   dpo: TrainingSummary | null;
+  dpoEngine: string | null;
   samples: Sample[];
   manifest: ManifestView;
   statistics: StatisticsView;
@@ -190,6 +193,13 @@ function statisticsView(summary: Record<string, unknown> | null): StatisticsView
   };
 }
 
+/** The engine that trained a stage, as the report names it. */
+export function engineOf(run: TrainingRun): string {
+  const p = run.provenance;
+  if (!p || typeof p.label !== 'string') return 'unitrace';
+  return typeof p.hardware === 'string' ? `${p.label} on ${p.hardware}` : p.label;
+}
+
 /** The evaluation metrics the bar chart shows, when the evaluator wrote them (see src/eval/results.ts). */
 const HEADLINE = ['all.strict', 'all.programAccuracy', 'all.finalAccuracy', 'all.judgeScore', 'all.winRate'];
 
@@ -210,9 +220,10 @@ export function buildReportData(runDir: string): ReportData {
       const t = run.sft[v];
       if (!t) return [];
       const epochs = (t.config?.sft as { epochs?: unknown } | undefined)?.epochs;
-      return [{ name: t.name, configuredEpochs: typeof epochs === 'number' ? epochs : null, summary: summarizeTraining(t.metrics) }];
+      return [{ name: t.name, configuredEpochs: typeof epochs === 'number' ? epochs : null, summary: summarizeTraining(t.metrics), engine: engineOf(t) }];
     }),
     dpo: run.dpo ? summarizeTraining(run.dpo.metrics) : null,
+    dpoEngine: run.dpo ? engineOf(run.dpo) : null,
     samples: pickSamples(run),
     manifest: manifestView(run),
     statistics: statisticsView(run.evalSummary),

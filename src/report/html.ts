@@ -113,11 +113,12 @@ function sectionTraining(d: ReportData): string {
     String(r.summary.nonFiniteLosses),
     r.summary.tokens.toLocaleString('en-US'),
     num(r.summary.meanTokensPerSecond, 0),
+    e(r.engine),
   ]);
   return `<section id="training"><h2>Training</h2>
 <h3>SFT</h3>${figs.length ? figs.map((f) => figureBlock(f.id, f.title, f.caption)).join('\n') : '<p class="na">No SFT metrics in this run.</p>'}
-${runRows.length ? `<p>Each run's epoch budget is its own config's <code>sft.epochs</code>: the baselines may train on a smaller budget (<code>sft.baselineEpochs</code>) than the unified run.</p>${table(['run', 'epochs', 'optimizer steps', 'first-epoch loss', 'last-epoch loss', 'reduction', 'NaN/Inf', 'tokens', 'tokens/s'], runRows)}` : ''}
-<h3>DPO</h3>${dpo.length ? dpo.map((f) => figureBlock(f.id, f.title, f.caption)).join('\n') : '<p class="na">No DPO metrics in this run.</p>'}
+${runRows.length ? `<p>Each run's epoch budget is its own config's <code>sft.epochs</code>: the baselines may train on a smaller budget (<code>sft.baselineEpochs</code>) than the unified run.</p>${table(['run', 'epochs', 'optimizer steps', 'first-epoch loss', 'last-epoch loss', 'reduction', 'NaN/Inf', 'tokens', 'tokens/s', 'engine'], runRows)}` : ''}
+<h3>DPO</h3>${d.dpoEngine ? `<p>Trained by <b>${e(d.dpoEngine)}</b>.</p>` : ''}${dpo.length ? dpo.map((f) => figureBlock(f.id, f.title, f.caption)).join('\n') : '<p class="na">No DPO metrics in this run.</p>'}
 </section>`;
 }
 
