@@ -21,6 +21,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['train'],
   ['report'],
   ['pipeline'],
+  ['interop'],
   ['cli'],
   ['index'],
 ];

@@ -408,9 +408,9 @@ async function judgeAndSummarise(
   return summary;
 }
 
-/** Responses for `model` in a folder of <model>.jsonl files (src/interop/responses.ts), or null. */
+/** Responses for `model` in a folder of <model>.jsonl files (src/eval/responses.ts), or null. */
 async function externalGenerations(dir: string, model: string, items: readonly EvalItem[]): Promise<{ file: string; generations: Generated[]; length: number } | null> {
-  const { readResponses, responsesFile } = await import('../interop/responses.js');
+  const { readResponses, responsesFile } = await import('./responses.js');
   const generations = readResponses(dir, model, items);
   return generations ? { file: responsesFile(dir, model), generations, length: generations.length } : null;
 }

@@ -15,11 +15,12 @@ import { tokenizePairRow, tokenizeSftRow, type TokenizedSequence } from '../trai
 import { sha256File } from '../util/hash.js';
 import { toJsonl } from '../util/jsonl.js';
 import { evalPromptRows, pairRowsForTrl, sftRowsForTrl } from './datasets.js';
-import { definitionDifferences, tokensAfterTurnEnd, truncationCounts, type Difference } from './differences.js';
+import { definitionDifferences, tokensAfterTurnEnd, truncationCounts } from './differences.js';
 import { exportReadme } from './readme.js';
+import type { ExportManifest } from './manifest.js';
 import { accelerateConfigs, generateScript, MERGE_SCRIPT, runScript } from './scripts.js';
 import { dpoStageConfig, SFT_STAGES, sftStageConfig, type SftStage, type TrlStageConfig } from './trl-config.js';
-import { hasPrunedVocabulary, writeFullVocabularyModel, type EquivalenceReport, type HiddenProbe } from './vocabulary.js';
+import { hasPrunedVocabulary, writeFullVocabularyModel, type HiddenProbe } from './vocabulary.js';
 import { toYaml } from './yaml.js';
 
 export const EXPORT_MANIFEST = 'unitrace-export.json';
@@ -30,19 +31,6 @@ export interface ExportOptions {
   log?: (line: string) => void;
 }
 
-export interface ExportManifest {
-  runDir: string;
-  runName: string;
-  preset: string;
-  exportedAt: string;
-  /** The model folder the configs name, and how it was made. */
-  baseModel: { path: string; from: string; equivalence: EquivalenceReport | null };
-  stages: { stage: string; command: string; config: string; data: string; rows: number; totalSteps: number }[];
-  evalPrompts: { file: string; rows: number };
-  /** sha256 of every data file written (as the run's data/manifest.json does). */
-  files: Record<string, string>;
-  differences: Difference[];
-}
 
 /** The run's own config.json (the single source of truth for its settings). */
 export function runConfig(runDir: string): Config {

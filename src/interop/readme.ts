@@ -1,7 +1,7 @@
 // The export folder's README: what is there, one command per stage for one GPU, several GPUs and several
 // machines, how to bring results back, and the measured differences between the two engines' definitions.
 import type { Config } from '../config/index.js';
-import type { ExportManifest } from './export.js';
+import type { ExportManifest } from './manifest.js';
 import { MERGED_SFT_DIR, outputDir, splitBatch, type TrlStageConfig } from './trl-config.js';
 
 const code = (lines: string[]): string => '```sh\n' + lines.join('\n') + '\n```\n';

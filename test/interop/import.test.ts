@@ -8,7 +8,7 @@ import { EMBEDDED_MODEL_DIR } from '../../src/model/load.js';
 import { peftKey, LORA_MODULES } from '../../src/model/lora.js';
 import { writeSafetensors, type NamedTensor } from '../../src/model/safetensors.js';
 import { importStage, metricsFromLogHistory, readEnvironment } from '../../src/interop/import.js';
-import { readResponses } from '../../src/interop/responses.js';
+import { readResponses } from '../../src/eval/responses.js';
 import { readDone } from '../../src/pipeline/markers.js';
 import { buildReportData } from '../../src/report/data.js';
 import { evaluateRun } from '../../src/eval/evaluate.js';

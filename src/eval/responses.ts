@@ -2,8 +2,8 @@
 // generations: <dir>/<model>.jsonl, one {"id", "response"} (or "completion" / "messages") per eval item.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readOutputs } from '../eval/items.js';
-import type { EvalItem } from '../eval/types.js';
+import { readOutputs } from './items.js';
+import type { EvalItem } from './types.js';
 
 export interface ExternalGeneration {
   id: string;
