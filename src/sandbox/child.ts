@@ -168,6 +168,15 @@ function runJob(h: Harness, mode: 'run' | 'compile', code: string, input: string
   return new TextDecoder().decode(fs.readFile(`${JOB_DIR}/verdict`));
 }
 
+/** A reset step that throws (a file-system error, say) means the child cannot be reset. */
+function attempt(step: () => string): string {
+  try {
+    return step();
+  } catch (e) {
+    return `reset failed: ${String((e as Error)?.message ?? e).split('\n')[0] || 'error'}`;
+  }
+}
+
 function handle(h: Harness, req: ChildRequest, memoryLimitBytes: number): void {
   if (req.type === 'init') return;
   const startedAt = performance.now();
@@ -181,10 +190,10 @@ function handle(h: Harness, req: ChildRequest, memoryLimitBytes: number): void {
   }
   const taint = h.guard.taint();
   if (!recycle && taint.length) recycle = `the program reached JavaScript (${taint.join(', ')})`;
-  if (!recycle) recycle = h.clean.tidyFiles();
+  if (!recycle) recycle = attempt(() => h.clean.tidyFiles());
   // wasm memory never shrinks: a child that grew close to its limit is replaced.
   if (!recycle && h.mod.HEAPU8.length > 0.75 * memoryLimitBytes) recycle = 'memory near its limit';
-  if (!recycle) recycle = h.clean.restoreInterpreter();
+  if (!recycle) recycle = attempt(() => h.clean.restoreInterpreter());
   const { out, err } = h;
   send({ type: 'done', id: req.id, verdict, stdout: out.base64(), stderr: err.base64(), truncated: out.truncated || err.truncated, durationMs: performance.now() - startedAt, recycle });
   // Exit before returning to the event loop, so nothing a tainted program scheduled ever runs.

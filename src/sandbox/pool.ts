@@ -207,7 +207,7 @@ class Pool implements SandboxPool {
     const reply = verifyLine(slot.key, line);
     if (!reply) return this.onViolation(slot, 'an unsigned or malformed line on the protocol pipe');
     if (reply.type === 'ready') return this.onReady(slot, reply.startMs);
-    if (reply.type === 'fatal') return this.failStart(slot, reply.error);
+    if (reply.type === 'fatal') return slot.ready ? this.onExit(slot, `failed: ${reply.error}`) : this.failStart(slot, reply.error);
     if (!slot.job || reply.id !== slot.jobId) return this.onViolation(slot, `a reply for job ${reply.id}, which it does not hold`);
     this.onDone(slot, reply);
   }
