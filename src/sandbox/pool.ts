@@ -166,6 +166,8 @@ class Pool implements SandboxPool {
     const all = this.slots.splice(0);
     for (const s of all) {
       s.job?.reject(err);
+      // Held until its exit is seen, so that awaiting close() keeps the process alive until then.
+      this.busy(s);
       this.retire(s);
     }
     await Promise.all(all.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? new Promise((r) => s.child.once('exit', r)) : null)));
