@@ -10,7 +10,6 @@ export type { SandboxOptions, SandboxPool, SandboxStats } from './pool.js';
 export { MAX_TIMEOUT_MS, checkTimeoutMs } from './pool.js';
 export type { Isolation } from './isolation.js';
 export type { CodeSandbox, CompileResult, RunOptions, RunResult, RunStatus } from './types.js';
-export { extractPython } from '../trace/code.js';
 
 let shared: SandboxPool | null = null;
 
