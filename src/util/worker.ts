@@ -7,7 +7,7 @@ import { fromRoot, isBundle } from './paths.js';
 
 /** Every worker entry point, by name. scripts/build.mjs bundles each to dist/workers/<name>.cjs. */
 export const WORKER_ENTRIES = {
-  sandbox: 'src/sandbox/worker.ts',
+  sandbox: 'src/sandbox/child.ts',
   train: 'src/train/grad/worker.ts',
 } as const;
 
