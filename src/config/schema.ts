@@ -68,8 +68,10 @@ export const configSchema = z.object({
     baselineEpochs: z.number().positive(),
   }),
   dpo: z.object({
-    loss: z.enum(['sigmoid', 'ipo', 'hinge']),
+    loss: z.enum(['sigmoid', 'ipo', 'hinge', 'robust']),
     beta: z.number().positive(),
+    /** TRL's label_smoothing: cDPO for sigmoid, Robust DPO for robust (must be < 0.5 there). */
+    labelSmoothing: z.number().min(0).max(1),
     lr: z.number().positive(),
     warmupRatio: z.number().min(0).max(1),
     batchSize: z.number().int().positive(),

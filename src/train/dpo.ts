@@ -177,7 +177,7 @@ export async function runDpo(config: Config, opts: DpoRunOptions): Promise<DpoRu
       adapter: { config: dpo.lora, names: [...trainable.params.keys()] },
       mode: 'lora',
       objective: 'dpo',
-      objectiveOptions: { beta: dpo.beta, loss: dpo.loss },
+      objectiveOptions: { beta: dpo.beta, loss: dpo.loss, labelSmoothing: dpo.labelSmoothing },
       workers: config.engine.workers,
       backend: config.engine.backend,
     });
