@@ -117,7 +117,8 @@ async function generateAll(opts: EvaluateModelOptions, decoding: Decoding, name:
     );
     gens.forEach((g, k) => {
       const { i } = chunk[k]!;
-      out[i] = { id: opts.items[i]!.id, text: g.text, tokens: g.ids.length, finishReason: g.finishReason };
+      // Lengths in real Qwen tokens, not the embedded model's pruned ids.
+      out[i] = { id: opts.items[i]!.id, text: g.text, tokens: opts.tokenizer.qwenTokenCount(g.ids), finishReason: g.finishReason };
     });
     opts.onProgress?.({ model: name, stage: 'generate', done: Math.min(start + batchSize, order.length), total: order.length });
   }
