@@ -10,7 +10,8 @@ import type { Problem } from './types.js';
 export interface SynthRecord {
   messages: { role: 'user' | 'assistant'; content: string }[];
   family?: string;
-  groundTruth?: string | number;
+  /** A string, as in the mixing stage's files (one type per column). */
+  groundTruth?: string;
   source: 'unified';
   id: string;
   countdown?: { nums: number[]; target: number };
@@ -48,7 +49,7 @@ const record = (p: Problem, trace: string): SynthRecord => ({
     { role: 'assistant', content: trace },
   ],
   family: p.family,
-  groundTruth: p.groundTruth,
+  groundTruth: String(p.groundTruth),
   source: 'unified',
   id: p.id,
   ...(p.countdown ? { countdown: p.countdown } : {}),
@@ -174,7 +175,7 @@ export async function runSynth(opts: RunSynthOptions): Promise<SynthSummary> {
       rows.push(
         p
           ? record(p, o.trace!)
-          : { messages: [{ role: 'user', content: o.item.question }, { role: 'assistant', content: o.trace! }], ...(o.item.truth ? { groundTruth: o.item.truth.groundTruth } : {}), source: 'unified', id: o.item.id },
+          : { messages: [{ role: 'user', content: o.item.question }, { role: 'assistant', content: o.trace! }], ...(o.item.truth ? { groundTruth: String(o.item.truth.groundTruth) } : {}), source: 'unified', id: o.item.id },
       );
     }
     writeJsonl(opts.out, rows);
