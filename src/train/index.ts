@@ -23,7 +23,7 @@ export { AdamW, clipGradNorm, globalNorm, GradAccumulator, linearSchedule, warmu
 export { saveCheckpoint, loadCheckpoint, latestCheckpoint, listCheckpoints, writeFileAtomic, type Checkpoint, type TrainerState } from './checkpoint.js';
 export { RunFolder, type MetricsRow } from './runfolder.js';
 export { trainLoop, planSteps, type GradComputer, type LoopOptions, type LoopResult } from './loop.js';
-export { engineComputer, makeTrainable, type ComputerSpec, type ComputerFactory } from './session.js';
+export { adapterBaseName, engineComputer, makeTrainable, type ComputerSpec, type ComputerFactory } from './session.js';
 export { runSft, type TrainRunOptions, type TrainRunResult } from './sft.js';
 export { runDpo, referenceLogProbs, type DpoRunOptions, type DpoRunResult } from './dpo.js';
 export { onPolicyPairs, type OnPolicyOptions, type OnPolicyReport, type PairSource } from './onpolicy.js';
