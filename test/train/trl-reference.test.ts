@@ -77,9 +77,9 @@ test("TRL's DPOTrainer and unitrace agree on the loss and rewards/* (sigmoid, ip
     const ref = referenceLogProbs(model, [tp], own.padId, 1);
     const batch = collateDpo([tp], ref.chosen, ref.rejected, own.padId, 0);
     for (const loss of losses) {
-      const values = tf.tidy(() => {
+      const values: Record<string, number> = tf.tidy(() => {
         const r = dpoObjective(model, adapter, batch, false, { beta, loss });
-        return Object.fromEntries([['loss', r.loss], ...Object.entries(r.metrics)].map(([k, t]) => [k, (t as tf.Scalar).dataSync()[0]!]));
+        return Object.fromEntries(Object.entries({ loss: r.loss, ...r.metrics }).map(([k, t]) => [k, t.dataSync()[0]!]));
       });
       // TRL averages over its batches: one pair each here.
       for (const [k, v] of Object.entries(values)) ours[loss]![k] = (ours[loss]![k] ?? 0) + v / pairs.length;
