@@ -57,7 +57,7 @@ export function claudeTraces(o: ClaudeTeacherOptions): TraceSource {
       kept.push(
         p
           ? synthRecord(p, out.trace!)
-          : { messages: [{ role: 'user', content: out.item.question }, { role: 'assistant', content: out.trace! }], ...(out.item.truth ? { groundTruth: out.item.truth.groundTruth } : {}), source: 'unified', id: out.item.id },
+          : { messages: [{ role: 'user', content: out.item.question }, { role: 'assistant', content: out.trace! }], ...(out.item.truth ? { groundTruth: String(out.item.truth.groundTruth) } : {}), source: 'unified', id: out.item.id },
       );
     }
     const { requests, cacheHits, retries } = client.stats;

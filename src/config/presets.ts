@@ -45,6 +45,7 @@ export const paper: Config = {
   dpo: {
     loss: 'sigmoid',
     beta: 0.1,
+    labelSmoothing: 0,
     lr: 5e-7,
     warmupRatio: 0.1,
     batchSize: 4,

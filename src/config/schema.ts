@@ -49,8 +49,9 @@ export const sftSchema = z.strictObject({
 
 export const dpoSchema = z.strictObject({
   ...trainingFields,
-  loss: d(z.enum(['sigmoid', 'ipo', 'hinge']), "DPO loss (TRL loss_type)"),
+  loss: d(z.enum(['sigmoid', 'ipo', 'hinge', 'robust']), "DPO loss (TRL loss_type); ipo on length-normalised log-ratios, as TRL"),
   beta: d(z.number().positive(), 'strength of the pull towards the reference model (TRL beta)'),
+  labelSmoothing: d(z.number().min(0).max(1), 'chance a preference is flipped (TRL label_smoothing): conservative DPO for sigmoid, robust DPO for robust (< 0.5)'),
   onPolicy: d(z.boolean(), 'replace the offline pairs with pairs sampled from the SFT model and checked by execution'),
   /** On-policy pairs: responses sampled per prompt from the SFT model (one verified-correct vs one failing). */
   onPolicySamples: d(z.number().int().min(2), 'responses sampled per prompt for on-policy pairs'),

@@ -66,11 +66,18 @@ export interface BuildOptions {
 const user = (content: string): Message[] => [{ role: 'user', content }];
 const chat = (prompt: string, answer: string): Message[] => [...user(prompt), { role: 'assistant', content: answer }];
 
+/**
+ * groundTruth as written to every JSONL file: always a string (numbers as JavaScript prints them, which
+ * parse back exactly), so each column has one type for pyarrow and `datasets`. Evaluation still compares
+ * numeric strings numerically (answersMatch).
+ */
+export const groundTruthText = (v: string | number): string => String(v);
+
 export function unifiedExample(p: Problem): SftExample {
-  return { messages: chat(p.question, p.trace), family: p.family, groundTruth: p.groundTruth, source: 'unified', id: p.id };
+  return { messages: chat(p.question, p.trace), family: p.family, groundTruth: groundTruthText(p.groundTruth), source: 'unified', id: p.id };
 }
 export function cotExample(p: Problem): SftExample {
-  return { messages: chat(p.question, p.cotResponse), family: p.family, groundTruth: p.groundTruth, source: 'cot', id: `${p.id}-cot` };
+  return { messages: chat(p.question, p.cotResponse), family: p.family, groundTruth: groundTruthText(p.groundTruth), source: 'cot', id: `${p.id}-cot` };
 }
 export function evalItemOf(p: Problem, ood: boolean): EvalItem {
   return {
@@ -78,7 +85,7 @@ export function evalItemOf(p: Problem, ood: boolean): EvalItem {
     prompt: user(p.question),
     family: p.family,
     ood,
-    groundTruth: p.groundTruth,
+    groundTruth: groundTruthText(p.groundTruth),
     kind: 'trace',
     ...(p.countdown ? { countdown: p.countdown } : {}),
     ...(p.tolerance !== undefined ? { tolerance: p.tolerance } : {}),
@@ -216,7 +223,7 @@ function preferencePairs(problems: Problem[], ufPrefs: PreferencePair[], nPairs:
       chosen: [{ role: 'assistant', content: p.trace }],
       rejected: [{ role: 'assistant', content: corruptTrace(p, kind, corruptRng) }],
       family: p.family,
-      groundTruth: p.groundTruth,
+      groundTruth: groundTruthText(p.groundTruth),
       source: 'unified',
       id: `${p.id}-pair`,
       rejectedKind: kind,

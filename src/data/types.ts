@@ -13,7 +13,8 @@ export type SftSource = 'original' | 'unified' | 'cot' | 'direct';
 export interface SftExample {
   messages: Message[];
   family?: string;
-  groundTruth?: string | number;
+  /** Always a string in written files (one type per column); numeric strings are compared numerically. */
+  groundTruth?: string;
   source: SftSource;
   id: string;
 }
@@ -27,7 +28,7 @@ export interface PreferencePair {
   chosen: Message[];
   rejected: Message[];
   family?: string;
-  groundTruth?: string | number;
+  groundTruth?: string;
   source: 'unified' | 'original';
   id: string;
   rejectedKind?: RejectedKind;

@@ -143,7 +143,8 @@ async function generateAll(opts: EvaluateModelOptions, decoding: Decoding, name:
   const out: Generated[] = new Array(opts.items.length);
   gens.forEach((g, k) => {
     const { i } = order[k]!;
-    out[i] = { id: opts.items[i]!.id, text: g.text, tokens: g.ids.length, finishReason: g.finishReason };
+    // Lengths in real Qwen tokens, not the embedded model's pruned ids (the speed below counts the model's own).
+    out[i] = { id: opts.items[i]!.id, text: g.text, tokens: opts.tokenizer.qwenTokenCount(g.ids), finishReason: g.finishReason };
   });
   const tokens = gens.reduce((n, g) => n + g.ids.length, 0);
   return { generations: out, speed: { tokens, seconds, tokensPerSecond: tokens / seconds, engine: native ? 'native' : 'tfjs' } };

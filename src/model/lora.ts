@@ -133,6 +133,10 @@ export function loadAdapter(dir: string, model: Qwen2Model): LoraAdapter {
   for (const key of ['rank_pattern', 'alpha_pattern'])
     if (raw[key] && Object.keys(raw[key] as object).length > 0) throw new Error(`${cfgFile}: ${key} is not supported`);
   if (raw.bias !== undefined && raw.bias !== 'none') throw new Error(`${cfgFile}: bias ${JSON.stringify(raw.bias)} is not supported (only "none")`);
+  // PEFT's modules_to_save are whole trained copies of modules (e.g. lm_head); unitrace applies LoRA matrices only.
+  const toSave = raw.modules_to_save;
+  if (toSave !== undefined && toSave !== null && !(Array.isArray(toSave) && toSave.length === 0))
+    throw new Error(`${cfgFile}: modules_to_save ${JSON.stringify(toSave)} is not supported (only LoRA matrices are applied): merge the adapter with PEFT's merge_and_unload() and load the merged folder`);
   const r = raw.r as number;
   const alpha = (raw.lora_alpha as number | undefined) ?? 8;
   const file = join(dir, 'adapter_model.safetensors');
@@ -153,7 +157,8 @@ export function loadAdapter(dir: string, model: Qwen2Model): LoraAdapter {
         modules.add(m);
       }
     const stray = [...ckpt.tensors.keys()].filter((k) => !known.has(k));
-    if (stray.length > 0) throw new Error(`${file}: tensors this loader does not understand: ${stray.slice(0, 5).join(', ')}`);
+    if (stray.length > 0)
+      throw new Error(`${file}: tensors other than LoRA matrices (whole modules, as PEFT saves for modules_to_save or resized embeddings) are not supported: ${stray.slice(0, 5).join(', ')}`);
     if (weights.size === 0) throw new Error(`${file}: no LoRA tensors for this model`);
   } catch (e) {
     for (const v of weights.values()) v.dispose();

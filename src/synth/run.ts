@@ -10,7 +10,8 @@ import type { Problem } from './types.js';
 export interface SynthRecord {
   messages: { role: 'user' | 'assistant'; content: string }[];
   family?: string;
-  groundTruth?: string | number;
+  /** A string, as in the mixing stage's files (one type per column). */
+  groundTruth?: string;
   source: 'unified';
   id: string;
   countdown?: { nums: number[]; target: number };
@@ -69,7 +70,7 @@ export const synthRecord = (p: Problem, trace: string): SynthRecord => ({
     { role: 'assistant', content: trace },
   ],
   family: p.family,
-  groundTruth: p.groundTruth,
+  groundTruth: String(p.groundTruth),
   source: 'unified',
   id: p.id,
   ...(p.countdown ? { countdown: p.countdown } : {}),

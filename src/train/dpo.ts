@@ -211,7 +211,7 @@ async function trainPairs(
     adapter: { config: dpo.lora, names: [...trainable.params.keys()] },
     mode: 'lora',
     objective: 'dpo',
-    objectiveOptions: { beta: dpo.beta, loss: dpo.loss },
+    objectiveOptions: { beta: dpo.beta, loss: dpo.loss, labelSmoothing: dpo.labelSmoothing },
     workers: config.engine.workers,
     backend: config.engine.backend,
   });

@@ -25,7 +25,7 @@ export { RunFolder, type MetricsRow } from './runfolder.js';
 export { trainLoop, planSteps, type LoopOptions, type LoopResult } from './loop.js';
 export { createGradComputer, resolveWorkers, shardRows, combineShards, type GradComputer, type GradComputerSpec, type GradResult } from './grad/parallel.js';
 export { runTrainBench, trainStepFlops, type TrainBenchOptions, type TrainBenchResult } from './bench.js';
-export { engineComputer, makeTrainable, type ComputerSpec, type ComputerFactory } from './session.js';
+export { adapterBaseName, engineComputer, makeTrainable, type ComputerSpec, type ComputerFactory } from './session.js';
 export { runSft, type TrainRunOptions, type TrainRunResult } from './sft.js';
 export { runDpo, referenceLogProbs, type DpoRunOptions, type DpoRunResult } from './dpo.js';
 export { onPolicyPairs, type OnPolicyOptions, type OnPolicyReport, type PairSource } from './onpolicy.js';

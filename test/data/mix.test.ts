@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { resolveConfig } from '../../src/config/index.js';
 import { buildDatasets, DATA_FILES, promptKey, type EvalItem, type Message, type PreferencePair, type SftExample } from '../../src/data/index.js';
+import { answersMatch } from '../../src/trace/answer.js';
 import { readJsonl } from '../../src/util/jsonl.js';
 import { sha256File } from '../../src/util/hash.js';
 import { fromRoot } from '../../src/util/paths.js';
@@ -64,6 +65,15 @@ describe('buildDatasets', () => {
     assert.equal(perFamily.size, 9);
     assert.ok([...perFamily.values()].every((n) => n === 20));
     assert.ok(d.eval.filter((e) => e.kind === 'instruction').every((e) => e.check));
+  });
+
+  it('writes groundTruth as a string in every file (one type per column), still scored numerically', () => {
+    const d = read(dirA);
+    const rows: { groundTruth?: unknown }[] = [...d.unified, ...d.original, ...d.cot, ...d.pairs, ...d.eval];
+    const types = new Set(rows.filter((r) => r.groundTruth !== undefined).map((r) => typeof r.groundTruth));
+    assert.deepEqual([...types], ['string']);
+    const numeric = d.eval.find((e) => e.kind === 'trace' && e.groundTruth !== undefined && /^-?\d+(\.\d+)?$/.test(String(e.groundTruth)))!;
+    assert.ok(answersMatch(`${Number(numeric.groundTruth)}.0`, numeric.groundTruth!), `${numeric.groundTruth} compares as a number`);
   });
 
   it('writes identical bytes for the same seed and different ones for another seed', async () => {

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLora, loadAdapter, loraScaling, mergeAdapter, saveAdapter, LORA_MODULES, type LoraConfig } from '../../src/model/lora.js';
-import { Checkpoint } from '../../src/model/safetensors.js';
+import { Checkpoint, writeSafetensors } from '../../src/model/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { logitsOf, maxAbsDiff, tinyModel } from './helpers.js';
 
@@ -116,4 +116,27 @@ test('loadAdapter refuses adapters that do not fit the model', async () => {
   adapter.dispose();
   model.dispose();
   other.dispose();
+});
+
+test("PEFT adapters with modules_to_save or whole-module tensors are refused with the key named", async () => {
+  const model = await tinyModel();
+  const adapter = createLora(model, cfg, new Rng(3));
+  const dir = mkdtempSync(join(tmpdir(), 'unitrace-lora-'));
+  try {
+    saveAdapter(adapter, dir);
+    const file = join(dir, 'adapter_config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...config, modules_to_save: ['lm_head'] }));
+    assert.throws(() => loadAdapter(dir, model), /adapter_config\.json: modules_to_save \["lm_head"\] is not supported/);
+    writeFileSync(file, JSON.stringify({ ...config, modules_to_save: [] }));
+    loadAdapter(dir, model).dispose();
+    // Saved embeddings (PEFT's save_embedding_layers) without modules_to_save: the tensor is named.
+    const weights = adapter.namedWeights().concat([{ name: 'base_model.model.model.embed_tokens.weight', shape: [2, 2], data: new Float32Array(4) }]);
+    writeSafetensors(join(dir, 'adapter_model.safetensors'), weights, { dtype: 'F32' });
+    assert.throws(() => loadAdapter(dir, model), /whole modules.*base_model\.model\.model\.embed_tokens\.weight/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  adapter.dispose();
+  model.dispose();
 });

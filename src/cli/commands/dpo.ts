@@ -20,11 +20,11 @@ export function register(program: Command): void {
     )
     .option('--data <file>', 'preference pairs JSONL (default: <run.dir>/<run.name>/data/dpo-pairs.jsonl)')
     .option('--sft-adapter <dir>', 'the SFT adapter to merge into --model (default: <run.dir>/<run.name>/sft-unified/adapter when present)')
-    .option('--loss <kind>', `sigmoid, ipo or hinge ${presetDefaults((c) => c.dpo.loss)}`)
+    .option('--loss <kind>', `sigmoid, ipo, hinge or robust ${presetDefaults((c) => c.dpo.loss)}`)
     .option('--beta <x>', `DPO beta ${presetDefaults((c) => c.dpo.beta)}`);
   addConfigOptions(addTrainOptions(cmd, 'dpo')).action(async (opts: DpoCliOptions) => {
     const config = trainConfig(opts, 'dpo', {
-      ...(opts.loss !== undefined && { loss: opts.loss as 'sigmoid' | 'ipo' | 'hinge' }),
+      ...(opts.loss !== undefined && { loss: opts.loss as 'sigmoid' | 'ipo' | 'hinge' | 'robust' }),
       ...(opts.beta !== undefined && { beta: number(opts.beta, '--beta') }),
     });
     const data = opts.data ?? join(runDir(config), 'data', 'dpo-pairs.jsonl');
