@@ -1,4 +1,5 @@
-// Sandbox benchmark: Pyodide start time per worker, and small programs per second after warm-up (pool of 2).
+// Sandbox benchmark: child start time, and small programs per second after warm-up, with every isolation
+// layer this machine offers (the pool prints which are off). Each program is followed by the full reset.
 // Run: npx tsx bench/sandbox.ts [programs]
 import { cpus, loadavg } from 'node:os';
 import { createSandboxPool } from '../src/sandbox/index.js';
@@ -32,8 +33,10 @@ async function throughput(size: number, n: number): Promise<number> {
   const t0 = performance.now();
   const results = await Promise.all(Array.from({ length: n }, () => pool.run(SMALL)));
   const seconds = (performance.now() - t0) / 1000;
-  await pool.close();
+  const recycled = Object.values(pool.stats().recycled).reduce((a, b) => a + b, 0);
+  if (recycled) throw new Error(`${recycled} children were replaced during plain runs`);
   const bad = results.filter((r) => r.status !== 'ok' || r.stdout !== 'total = 328350\n');
+  await pool.close();
   if (bad.length) throw new Error(`${bad.length} runs gave a wrong result, e.g. ${JSON.stringify(bad[0])}`);
   return n / seconds;
 }
@@ -49,9 +52,15 @@ async function timeoutRecovery(): Promise<number> {
   return ms;
 }
 
-const start = await startTimes(3);
+const start = await startTimes(2);
 console.log(`machine: ${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-console.log(`Pyodide start, 1 worker: wall ${start.wall.map((x) => x.toFixed(0)).join(', ')} ms (median ${median(start.wall).toFixed(0)}); loadPyodide inside the worker median ${median(start.load).toFixed(0)} ms`);
+{
+  const probe = createSandboxPool({ size: 1 });
+  const { missing, ...layers } = probe.isolation;
+  console.log(`isolation: ${JSON.stringify(layers)}${missing.length ? `; off: ${missing.join('; ')}` : ''}`);
+  await probe.close();
+}
+console.log(`sandbox child start (process + Pyodide + clean snapshot): wall ${start.wall.map((x) => x.toFixed(0)).join(', ')} ms (median ${median(start.wall).toFixed(0)}); inside the child median ${median(start.load).toFixed(0)} ms`);
 for (const size of [1, 2]) {
   const rates: number[] = [];
   for (let trial = 0; trial < 3; trial++) rates.push(await throughput(size, PROGRAMS));
@@ -60,4 +69,4 @@ for (const size of [1, 2]) {
       `(trials ${rates.map((r) => r.toFixed(0)).join(', ')}; ${PROGRAMS} programs each after 20 warm-up runs)`,
   );
 }
-console.log(`after a timeout, the next run waits for a fresh worker: ${(await timeoutRecovery()).toFixed(0)} ms`);
+console.log(`after a timeout, the next run waits for a fresh child: ${(await timeoutRecovery()).toFixed(0)} ms`);

@@ -12,4 +12,5 @@ export * as train from './train/index.js';
 export * as evaluation from './eval/index.js';
 export * as report from './report/index.js';
 export * as pipeline from './pipeline/index.js';
+export * as interop from './interop/index.js';
 export { Rng } from './util/rng.js';

@@ -1,8 +1,14 @@
-// Named presets. `paper` is the paper's exact settings; `demo` and `smoke` shrink the budget so the
-// whole pipeline runs on a laptop (demo: minutes; smoke: about a minute, for tests).
-import type { Config, DeepPartial } from './schema.js';
+// Named presets. `paper` is the paper's settings end to end (Claude teacher and judge, UltraFeedback,
+// the real model: `unitrace pipeline` checks each is there before starting); `paper-offline` is the same
+// hyper-parameters with the offline teacher, embedded instructions and offline judge; `demo` and `smoke`
+// shrink the budget so the whole pipeline runs on a laptop (demo: minutes; smoke: about a minute, for tests).
+// The base object below holds the paper's hyper-parameters with the offline pieces every preset shares.
+import type { Config, DeepPartial, LoraConfig } from './schema.js';
 
-const paperLora = { r: 16, alpha: 32, dropout: 0.1, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+const paperLora: LoraConfig = { r: 16, alpha: 32, dropout: 0.1, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+
+/** PyTorch's AdamW defaults, as TRL uses them. */
+const paperAdam = { adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 };
 
 export const paper: Config = {
   preset: 'paper',
@@ -29,6 +35,7 @@ export const paper: Config = {
     maxPromptTokens: 256,
     maxResponseTokens: 1024,
     weightDecay: 0,
+    ...paperAdam,
     maxGradNorm: 1,
     mode: 'lora',
     lora: paperLora,
@@ -38,11 +45,16 @@ export const paper: Config = {
   dpo: {
     loss: 'sigmoid',
     beta: 0.1,
+    labelSmoothing: 0,
     lr: 5e-7,
     warmupRatio: 0.1,
     batchSize: 4,
     gradAccum: 4,
     epochs: 3,
+    maxPromptTokens: 256,
+    maxResponseTokens: 1024,
+    weightDecay: 0,
+    ...paperAdam,
     maxGradNorm: 1,
     lora: paperLora,
     onPolicy: false,
@@ -55,6 +67,7 @@ export const paper: Config = {
     topP: 1,
     judge: 'auto',
     judgeModel: 'claude-sonnet-5-5',
+    judgeConcurrency: 4,
     bootstrap: 1000,
     sandboxTimeoutMs: 5000,
     batchSize: 16,
@@ -64,13 +77,15 @@ export const paper: Config = {
 
 /** Overrides on top of `paper`. Tuned by the training stage so `npm start` fits the time budget. */
 export const presetOverrides: Record<string, DeepPartial<Config>> = {
-  paper: {},
+  // what the paper used that lives outside this kit: pass the file and folder with --set (docs in README)
+  paper: { synth: { teacher: 'claude' }, eval: { judge: 'claude' }, mix: { original: 'ultrafeedback/train_sft.parquet' } },
+  'paper-offline': { preset: 'paper-offline', run: { name: 'paper-offline' } },
   demo: {
     preset: 'demo',
     run: { name: 'demo' },
     model: { source: 'embedded' },
     sft: { lr: 2e-3, maxPromptTokens: 128, maxResponseTokens: 256, baselineEpochs: 10 },
-    dpo: { lr: 5e-4 },
+    dpo: { lr: 5e-4, maxPromptTokens: 128, maxResponseTokens: 256 },
     // 20 held-out prompts per family (the OOD family and the instructions included): enough for the
     // paired comparison to separate models whose accuracies differ by tens of points.
     mix: { evalPerFamily: 20 },
@@ -83,7 +98,7 @@ export const presetOverrides: Record<string, DeepPartial<Config>> = {
     synth: { count: 24 },
     mix: { nOriginal: 36, nSynthetic: 24, nCot: 40, evalPerFamily: 1, nPairs: 16 },
     sft: { epochs: 2, lr: 2e-3, gradAccum: 1, maxPromptTokens: 64, maxResponseTokens: 160, baselineEpochs: 1, checkpointEvery: 10 },
-    dpo: { lr: 5e-4, epochs: 1, gradAccum: 1, checkpointEvery: 5 },
+    dpo: { lr: 5e-4, epochs: 1, gradAccum: 1, checkpointEvery: 5, maxPromptTokens: 64, maxResponseTokens: 160 },
     eval: { maxNewTokens: 160, bootstrap: 200 },
   },
 };

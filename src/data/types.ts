@@ -1,5 +1,6 @@
 // The dataset rows every stage exchanges (docs/ARCHITECTURE.md, "Shared data shapes").
 import type { InstructionCheck } from './checks.js';
+import type { Corruption } from '../synth/corrupt.js';
 
 export interface Message {
   role: 'system' | 'user' | 'assistant';
@@ -12,12 +13,14 @@ export type SftSource = 'original' | 'unified' | 'cot' | 'direct';
 export interface SftExample {
   messages: Message[];
   family?: string;
-  groundTruth?: string | number;
+  /** Always a string in written files (one type per column); numeric strings are compared numerically. */
+  groundTruth?: string;
   source: SftSource;
   id: string;
 }
 
-export type RejectedKind = 'wrong-arithmetic' | 'answer-disagrees' | 'missing-section' | 'plain-answer' | 'ultrafeedback';
+/** How a pair's rejected side was made: one of synth's corruptions, or an UltraFeedback response. */
+export type RejectedKind = Corruption | 'ultrafeedback';
 
 /** One preference pair in TRL's conversational format with an explicit prompt. */
 export interface PreferencePair {
@@ -25,7 +28,7 @@ export interface PreferencePair {
   chosen: Message[];
   rejected: Message[];
   family?: string;
-  groundTruth?: string | number;
+  groundTruth?: string;
   source: 'unified' | 'original';
   id: string;
   rejectedKind?: RejectedKind;

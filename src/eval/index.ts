@@ -1,8 +1,8 @@
 // Evaluation: per-response verdicts (format, execution, program-aided and stated answers, Countdown,
 // instruction checks), bootstrap intervals, the judge (Claude or the offline rubric), run-level results.
 export { evaluateArithmetic, ArithmeticError } from './arithmetic.js';
-export { scoreCountdown } from './countdown.js';
-export type { CountdownProblem, CountdownReason, CountdownVerdict } from './countdown.js';
+export { countdownScore, scoreCountdown, tinyZeroAnswer } from './countdown.js';
+export type { CountdownProblem, CountdownReason, CountdownResult, CountdownScore, CountdownVerdict } from './countdown.js';
 export { bootstrapMean, quantile } from './bootstrap.js';
 export type { Estimate } from './bootstrap.js';
 export { scoreResponse } from './verdicts.js';

@@ -4,7 +4,7 @@ import type { EvalSummary, ModelEntry } from './results.js';
 
 const SHOWN = [
   'strict', 'lenient', 'tag.cot', 'tag.logic', 'tag.code', 'tag.answer', 'logicValid', 'codeCompiles', 'codeRuns',
-  'programAccuracy', 'statedAccuracy', 'agreement', 'countdownAccuracy', 'instructionPass', 'finalAccuracy',
+  'programAccuracy', 'statedAccuracy', 'agreement', 'countdownAccuracy', 'countdownScore', 'instructionPass', 'finalAccuracy',
   'lengthTokens', 'lengthChars', 'judgeScore', 'winRate',
 ];
 

@@ -2,7 +2,7 @@
 // stage); responses from a model's generate() or from a JSONL file scored with `unitrace score`.
 import type { TraceVerdict } from '../trace/trace.js';
 import type { EvalItem } from '../data/types.js';
-import type { CountdownVerdict } from './countdown.js';
+import type { CountdownScore, CountdownVerdict } from './countdown.js';
 
 // One shape for eval items across stages: the mixing stage writes them, the evaluation reads them.
 export type { EvalItem, Message } from '../data/types.js';
@@ -29,11 +29,15 @@ export interface ResponseVerdict extends Pick<TraceVerdict, 'strict' | 'lenient'
   /** The trimmed <answer> section. */
   statedAnswer: string | null;
   statedCorrect: boolean | null;
-  /** The <answer> section, or the whole response when there is none (so plain-answer baselines are comparable). */
+  /** The <answer> section, or the whole response when there is none (so plain-answer baselines are comparable); Countdown: TinyZero's rule, which needs an answer. */
   finalCorrect: boolean | null;
   /** Program answer and stated answer both exist and agree with each other. */
   agree: boolean | null;
-  countdown: { stated: CountdownVerdict | null; program: CountdownVerdict | null } | null;
+  /**
+   * Countdown items: the <answer> section and the program's output checked by TinyZero's rule, and TinyZero's
+   * compute_score on the whole response (the last <answer> of the last line: 0 / 0.1 / 1) with the answer it read.
+   */
+  countdown: { stated: CountdownVerdict | null; program: CountdownVerdict | null; score: CountdownScore; answer: string | null } | null;
   instruction: { pass: boolean; reason?: string } | null;
   errors: string[];
 }

@@ -1,12 +1,12 @@
 // Every verdict for one response: format (from src/trace), code execution, program-aided and stated
-// answers against the ground truth, Countdown by TinyZero's rule, and instruction checkers.
+// answers against the ground truth, Countdown by TinyZero's compute_score, and instruction checkers.
 import { answerNumber, answersMatch, numbersClose, type Tolerance } from '../trace/answer.js';
 import { checkInstruction } from '../data/checks.js';
 import type { CodeSandbox } from '../sandbox/types.js';
 import { extractPython } from '../trace/code.js';
 import { checkCode, runSucceeded } from '../trace/execute.js';
 import { stripForStrict, validateFormat } from '../trace/validate.js';
-import { scoreCountdown, type CountdownVerdict } from './countdown.js';
+import { countdownScore, scoreCountdown, type CountdownVerdict } from './countdown.js';
 import type { EvalItem, InstructionChecker, ResponseVerdict } from './types.js';
 
 export interface ScoreOptions {
@@ -70,12 +70,15 @@ export async function scoreResponse(item: EvalItem, response: string, opts: Scor
     instruction = (opts.checkInstruction ?? defaultChecker)(item, statedAnswer ?? plain);
     finalCorrect = instruction ? instruction.pass : null;
   } else if (item.countdown) {
+    // The <answer> section (or the program's output) checked by TinyZero's validate/evaluate rule; TinyZero's
+    // own compute_score, which reads only the last line, is kept beside it. No answer: wrong (as TinyZero).
     const stated = statedAnswer !== null ? scoreCountdown(statedAnswer, item.countdown) : null;
     const program = programAnswer !== null ? scoreCountdown(programAnswer, item.countdown) : null;
-    countdown = { stated, program };
+    const tz = countdownScore(response, item.countdown);
+    countdown = { stated, program, score: tz.score, answer: tz.answer };
     statedCorrect = stated ? stated.correct : false;
     programCorrect = opts.sandbox ? (program ? program.correct : false) : null;
-    finalCorrect = stated ? stated.correct : scoreCountdown(plain, item.countdown).correct;
+    finalCorrect = statedCorrect;
     if (stated && program) agree = sameValue(stated, program);
   } else if (item.groundTruth !== undefined) {
     statedCorrect = statedAnswer !== null && answersMatch(statedAnswer, item.groundTruth, tol);

@@ -30,6 +30,6 @@ export {
   type LoraModule,
   type LoraConfig,
 } from './lora.js';
-export { Tokenizer, loadTokenizer, buildPrunedVocab, saveTokenizerFiles, CHATML_TEMPLATE, type ChatMessage } from './tokenizer.js';
+export { Tokenizer, loadTokenizer, buildPrunedVocab, saveTokenizerFiles, CHATML_TEMPLATE, QWEN25_DEFAULT_SYSTEM, type ChatMessage } from './tokenizer.js';
 export { Checkpoint, SafetensorsFile, writeSafetensors, writeCheckpoint, decodeToF32, encodeFromF32, type Dtype, type NamedTensor, type TensorInfo } from './safetensors.js';
 export { generate, generateBatch, sampleToken, promptIds, type GenerateOptions, type Generation, type Prompt } from './generate.js';

@@ -4,14 +4,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LoraConfig } from '../config/schema.js';
+import { LORA_MODULES, type LoraConfig, type LoraModule } from '../config/schema.js';
 import type { Rng } from '../util/rng.js';
 import { Checkpoint, writeSafetensors } from './safetensors.js';
+import { NamedVariables } from './variables.js';
 import type { Qwen2Model } from './qwen2.js';
 
-export type { LoraConfig };
-export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
-export type LoraModule = (typeof LORA_MODULES)[number];
+export { LORA_MODULES, type LoraConfig, type LoraModule };
 export const DEFAULT_TARGETS: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
 
 const ATTN = new Set<string>(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
@@ -30,7 +29,8 @@ export function loraScaling(c: LoraConfig): number {
   return c.rslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
 }
 
-export class LoraAdapter {
+/** The trainable matrices are the NamedVariables by PEFT key. */
+export class LoraAdapter extends NamedVariables {
   readonly scaling: number;
   /** [layer][module] -> A [r,in], B [out,r]. */
   private readonly pairs: Map<LoraModule, { a: tf.Variable; b: tf.Variable }>[];
@@ -38,10 +38,11 @@ export class LoraAdapter {
   /** Takes ownership of `weights` (PEFT key -> variable). */
   constructor(
     readonly config: LoraConfig,
-    readonly weights: Map<string, tf.Variable>,
+    weights: Map<string, tf.Variable>,
     numLayers: number,
     readonly baseModelName = '',
   ) {
+    super(weights, 'LoraAdapter');
     this.scaling = loraScaling(config);
     this.pairs = Array.from({ length: numLayers }, () => new Map());
     for (let layer = 0; layer < numLayers; layer++)
@@ -60,28 +61,6 @@ export class LoraAdapter {
   /** Trainable parameter names (PEFT keys), in a stable order. */
   names(): string[] {
     return [...this.weights.keys()];
-  }
-
-  parameterCount(): number {
-    let n = 0;
-    for (const v of this.weights.values()) n += v.size;
-    return n;
-  }
-
-  namedWeights(): { name: string; shape: number[]; data: Float32Array }[] {
-    return [...this.weights].map(([name, v]) => ({ name, shape: v.shape.slice(), data: v.dataSync() as Float32Array }));
-  }
-
-  setWeight(name: string, data: Float32Array): void {
-    const v = this.weights.get(name);
-    if (!v) throw new Error(`LoraAdapter.setWeight: no parameter ${name}`);
-    if (data.length !== v.size) throw new Error(`LoraAdapter.setWeight: ${name} needs ${v.size} values, got ${data.length}`);
-    tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
-  }
-
-  dispose(): void {
-    for (const v of this.weights.values()) v.dispose();
-    this.weights.clear();
   }
 }
 
@@ -154,6 +133,10 @@ export function loadAdapter(dir: string, model: Qwen2Model): LoraAdapter {
   for (const key of ['rank_pattern', 'alpha_pattern'])
     if (raw[key] && Object.keys(raw[key] as object).length > 0) throw new Error(`${cfgFile}: ${key} is not supported`);
   if (raw.bias !== undefined && raw.bias !== 'none') throw new Error(`${cfgFile}: bias ${JSON.stringify(raw.bias)} is not supported (only "none")`);
+  // PEFT's modules_to_save are whole trained copies of modules (e.g. lm_head); unitrace applies LoRA matrices only.
+  const toSave = raw.modules_to_save;
+  if (toSave !== undefined && toSave !== null && !(Array.isArray(toSave) && toSave.length === 0))
+    throw new Error(`${cfgFile}: modules_to_save ${JSON.stringify(toSave)} is not supported (only LoRA matrices are applied): merge the adapter with PEFT's merge_and_unload() and load the merged folder`);
   const r = raw.r as number;
   const alpha = (raw.lora_alpha as number | undefined) ?? 8;
   const file = join(dir, 'adapter_model.safetensors');
@@ -174,7 +157,8 @@ export function loadAdapter(dir: string, model: Qwen2Model): LoraAdapter {
         modules.add(m);
       }
     const stray = [...ckpt.tensors.keys()].filter((k) => !known.has(k));
-    if (stray.length > 0) throw new Error(`${file}: tensors this loader does not understand: ${stray.slice(0, 5).join(', ')}`);
+    if (stray.length > 0)
+      throw new Error(`${file}: tensors other than LoRA matrices (whole modules, as PEFT saves for modules_to_save or resized embeddings) are not supported: ${stray.slice(0, 5).join(', ')}`);
     if (weights.size === 0) throw new Error(`${file}: no LoRA tensors for this model`);
   } catch (e) {
     for (const v of weights.values()) v.dispose();

@@ -13,8 +13,16 @@ export interface ChatMessage {
   content: string;
 }
 
-/** Plain ChatML, the format Qwen2.5 is trained on (no default system prompt). */
+/** What Qwen2.5's chat template puts first when a conversation has no system message. */
+export const QWEN25_DEFAULT_SYSTEM = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.';
+
+/**
+ * ChatML as Qwen2.5 renders it for conversations without tools (Qwen2.5's tokenizer_config.json
+ * chat_template): a system turn with QWEN25_DEFAULT_SYSTEM when the first message is not a system one,
+ * then every message as <|im_start|>role\ncontent<|im_end|>\n, then the generation prompt.
+ */
 export const CHATML_TEMPLATE =
+  `{%- if messages | length == 0 or messages[0].role != 'system' %}{{- '<|im_start|>system\\n${QWEN25_DEFAULT_SYSTEM}<|im_end|>\\n' }}{%- endif %}` +
   "{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}{%- endfor %}" +
   "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
 
@@ -158,6 +166,15 @@ export class Tokenizer {
       if (b === undefined) throw new Error(`token id ${id} is outside the model's vocabulary of ${map.length}`);
       return b;
     });
+  }
+
+  /**
+   * How many real Qwen tokens `ids` are: the model's own count with the full vocabulary; with a pruned one
+   * (whose byte fallback spells unseen tokens byte by byte) the base tokenizer's count for the decoded text,
+   * so lengths compare with any tool that tokenizes with Qwen.
+   */
+  qwenTokenCount(ids: readonly number[]): number {
+    return this.vocabMap ? this.encodeBase(this.decode(ids)).length : ids.length;
   }
 
   /** The raw bytes a base token stands for. */

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { sha256, stableStringify } from '../util/hash.js';
 
-export type StageMode = 'notebook' | 'direct';
+/** 'imported': trained elsewhere (TRL) and brought back with `unitrace import` (see the stage's provenance.json). */
+export type StageMode = 'notebook' | 'direct' | 'imported';
 
 export interface DoneMarker {
   stage: string;

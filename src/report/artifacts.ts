@@ -22,6 +22,8 @@ export interface TrainingRun {
   dir: string;
   metrics: MetricRow[];
   config: Record<string, unknown> | null;
+  /** provenance.json, written when another engine trained the stage (`unitrace import`). */
+  provenance: Record<string, unknown> | null;
 }
 
 export interface ResponseRow {
@@ -81,7 +83,7 @@ function readTraining(runDir: string, name: string): TrainingRun | null {
   metrics.forEach((row, i) => {
     if (typeof row.step !== 'number' || typeof row.loss !== 'number') throw new Error(`${file}:${i + 1}: a metrics row needs numeric 'step' and 'loss'`);
   });
-  return { name, dir, metrics, config: readJson(join(dir, 'config.json')) };
+  return { name, dir, metrics, config: readJson(join(dir, 'config.json')), provenance: readJson(join(dir, 'provenance.json')) };
 }
 
 function countSources(file: string): Record<string, number> {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fromRoot } from '../util/paths.js';
-import { loadRun, SFT_VARIANTS, type ResponseRow, type RunArtifacts, type StageMarker } from './artifacts.js';
+import { loadRun, SFT_VARIANTS, type ResponseRow, type RunArtifacts, type StageMarker, type TrainingRun } from './artifacts.js';
 import { dpoFigures, evalFigure, sftFigures, type Figure } from './charts.js';
 import { responseText } from './evaluation.js';
 import { computeFindings, type Findings } from './findings.js';
@@ -38,6 +38,20 @@ export interface SftRunView {
   /** sft.epochs of the run's own config.json (baselines may use sft.baselineEpochs). */
   configuredEpochs: number | null;
   summary: TrainingSummary;
+  /** Which engine trained it: 'unitrace', or the imported engine's label and hardware (provenance.json). */
+  engine: string;
+}
+
+/** How the evaluation's intervals were made, from eval/summary.json (what the statistics note explains). */
+export interface StatisticsView {
+  resamples: number | null;
+  level: number | null;
+  method: string | null;
+  seed: number | null;
+  /** Held-out items: all, in-distribution, out-of-distribution. */
+  items: { n: number; id: number; ood: number } | null;
+  /** Metric definitions as the evaluator wrote them. */
+  metricDocs: Record<string, string>;
 }
 
 export interface ReportData {
@@ -49,8 +63,10 @@ export interface ReportData {
   figures: Figure[];
   sftRuns: SftRunView[];
   dpo: TrainingSummary | null;
+  dpoEngine: string | null;
   samples: Sample[];
   manifest: ManifestView;
+  statistics: StatisticsView;
 }
 
 /** The first string found under a key that names program output (stdout, codeOutput...), searched depth-first. */
@@ -161,6 +177,29 @@ function manifestView(run: RunArtifacts): ManifestView {
   };
 }
 
+function statisticsView(summary: Record<string, unknown> | null): StatisticsView {
+  const o = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+  const n = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  const boot = o(summary?.bootstrap);
+  const items = o(summary?.items);
+  const docs = Object.fromEntries(Object.entries(o(summary?.metrics)).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return {
+    resamples: n(boot.resamples),
+    level: n(boot.level),
+    method: typeof boot.method === 'string' ? boot.method : null,
+    seed: n(o(summary?.seeds).bootstrap),
+    items: typeof items.n === 'number' ? { n: items.n, id: n(items.id) ?? 0, ood: n(items.ood) ?? 0 } : null,
+    metricDocs: docs,
+  };
+}
+
+/** The engine that trained a stage, as the report names it. */
+export function engineOf(run: TrainingRun): string {
+  const p = run.provenance;
+  if (!p || typeof p.label !== 'string') return 'unitrace';
+  return typeof p.hardware === 'string' ? `${p.label} on ${p.hardware}` : p.label;
+}
+
 /** The evaluation metrics the bar chart shows, when the evaluator wrote them (see src/eval/results.ts). */
 const HEADLINE = ['all.strict', 'all.programAccuracy', 'all.finalAccuracy', 'all.judgeScore', 'all.winRate'];
 
@@ -181,11 +220,13 @@ export function buildReportData(runDir: string): ReportData {
       const t = run.sft[v];
       if (!t) return [];
       const epochs = (t.config?.sft as { epochs?: unknown } | undefined)?.epochs;
-      return [{ name: t.name, configuredEpochs: typeof epochs === 'number' ? epochs : null, summary: summarizeTraining(t.metrics) }];
+      return [{ name: t.name, configuredEpochs: typeof epochs === 'number' ? epochs : null, summary: summarizeTraining(t.metrics), engine: engineOf(t) }];
     }),
     dpo: run.dpo ? summarizeTraining(run.dpo.metrics) : null,
+    dpoEngine: run.dpo ? engineOf(run.dpo) : null,
     samples: pickSamples(run),
     manifest: manifestView(run),
+    statistics: statisticsView(run.evalSummary),
   };
 }
 

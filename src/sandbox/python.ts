@@ -1,4 +1,4 @@
-// Python run inside each sandbox worker: once at start (HARDEN_PY, RUNNER_PY), then `run` per program.
+// Python run inside each sandbox child: once at start (HARDEN_PY, RUNNER_PY), then _unitrace_job per program.
 
 /** Drops the modules that bridge to JavaScript and refuses to import them again; fixes the environment. */
 export const HARDEN_PY = String.raw`
@@ -32,141 +32,86 @@ for _mod in (os, posix):
 del _name, _mod
 `;
 
-/** Defines run(code, stdin) -> [status, exitCode, error, healthy] and compile_check(code) -> error | None. */
+/** The job folder: the harness writes the program (and its stdin) here and reads the runner's verdict. */
+export const JOB_DIR = '/unitrace';
+
+/**
+ * Defines _unitrace_job(), which the harness calls (through PyRun_SimpleString, no JavaScript in between)
+ * once per program. It reads JOB_DIR/mode, code and stdin, runs or compiles the code with fresh globals and
+ * writes `status\nexit code\nerror` to JOB_DIR/verdict. It needs no cleanup afterwards: the harness puts
+ * the whole interpreter back to the state it had before the first program. What it uses is bound at
+ * definition time, so a program that patches os, io or builtins does not change how its verdict is written.
+ */
 export const RUNNER_PY = String.raw`
-import builtins, gc, io, os, shutil, sys, traceback, warnings
+import builtins, io, os, sys, traceback
 
-_HOME = '/home/pyodide'
-_MISSING = object()
-_BUILTINS = dict(builtins.__dict__)
-_MODULES = set(sys.modules)
-_META = list(sys.meta_path)
-_PATH = list(sys.path)
-_ENV = dict(os.environ)
-_LIMIT = sys.getrecursionlimit()
-_STREAMS = (sys.stdin, sys.stdout, sys.stderr)
-_INT_DIGITS = sys.get_int_max_str_digits()
-# Attributes of the modules loaded at start, so a program's monkey-patching (os.getcwd = ...) is undone.
-_MODULE_ATTRS = {
-    name: (m, dict(m.__dict__))
-    for name, m in sys.modules.items()
-    if m is not None and name not in ('sys', 'builtins', '__main__')
-}
-_WARNINGS = list(warnings.filters)
+def _unitrace_job(_open=os.open, _read=os.read, _write=os.write, _close=os.close, _exec=exec, _compile=compile,
+                  _StringIO=io.StringIO, _sys=sys, _tb=traceback, _builtins=builtins, _str=str, _type=type,
+                  _int=int, _isinstance=isinstance, _BaseException=BaseException, _SystemExit=SystemExit,
+                  _MemoryError=MemoryError, _SyntaxError=SyntaxError):
+    def read(name):
+        fd = _open('${JOB_DIR}/' + name, os.O_RDONLY)
+        try:
+            chunks = []
+            while True:
+                b = _read(fd, 1 << 20)
+                if not b:
+                    return b''.join(chunks).decode('utf-8', 'surrogateescape')
+                chunks.append(b)
+        finally:
+            _close(fd)
 
+    def one_line(e):
+        try:
+            text = f"{_type(e).__name__}: {e}" if _str(e) else _type(e).__name__
+        except _BaseException:
+            text = _type(e).__name__
+        return (text.splitlines() or [_type(e).__name__])[0][:500]
 
-def _one_line(e):
-    try:
-        text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-    except BaseException:
-        text = type(e).__name__
-    text = text.splitlines()[0] if text else type(e).__name__
-    return text[:500]
+    def answer(status, exit_code, error):
+        fd = _open('${JOB_DIR}/verdict', os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            _write(fd, f"{status}\n{'' if exit_code is None else exit_code}\n{error or ''}".encode('utf-8', 'replace'))
+        finally:
+            _close(fd)
 
-
-def _clear_dir(path):
-    for entry in os.listdir(path):
-        full = os.path.join(path, entry)
-        if os.path.isdir(full) and not os.path.islink(full):
-            shutil.rmtree(full, ignore_errors=True)
-        else:
-            try:
-                os.unlink(full)
-            except OSError:
-                pass
-
-
-def _restore():
-    """Everything a program may have changed goes back to how it was at start."""
-    d = builtins.__dict__
-    d.clear()
-    d.update(_BUILTINS)
-    sys.stdin, sys.stdout, sys.stderr = _STREAMS
-    sys.settrace(None)
-    sys.setprofile(None)
-    sys.excepthook, sys.displayhook = sys.__excepthook__, sys.__displayhook__
-    sys.set_int_max_str_digits(_INT_DIGITS)
-    gc.enable()
-    warnings.filters[:] = _WARNINGS
-    for name in list(sys.modules):
-        if name not in _MODULES:
-            del sys.modules[name]
-    for name, (module, saved) in _MODULE_ATTRS.items():
-        sys.modules[name] = module
-        current = module.__dict__
-        if len(current) != len(saved) or any(current.get(k, _MISSING) is not v for k, v in saved.items()):
-            for k in [k for k in current if k not in saved]:
-                del current[k]
-            current.update(saved)
-    sys.meta_path[:] = _META
-    sys.path[:] = _PATH
-    os.environ.clear()
-    os.environ.update(_ENV)
-    sys.setrecursionlimit(_LIMIT)
-    os.chdir(_HOME)
-    for path in ('/tmp', _HOME):
-        _clear_dir(path)
-
-
-def _healthy():
-    """False when the program broke something restore cannot mend (closed std streams, deleted home)."""
-    try:
-        _restore()
-        for stream in _STREAMS[1:]:
-            if stream.closed:
-                return False
-        os.fstat(1)
-        os.fstat(2)
-        return os.path.isdir(_HOME)
-    except BaseException:
-        return False
-
-
-def run(code, stdin):
-    """Returns [status, exit code, error, healthy]."""
-    g = {'__name__': '__main__', '__builtins__': builtins}
+    code = read('code')
+    if read('mode') == 'compile':
+        try:
+            _compile(code, 'main.py', 'exec')
+            answer('ok', 0, None)
+        except _SyntaxError as e:
+            answer('error', 1, f"{_type(e).__name__}: {e.msg} (line {e.lineno})")
+        except _BaseException as e:
+            answer('error', 1, one_line(e))
+        return
+    _sys.stdin = _StringIO(read('stdin'))
+    _sys.argv = ['main.py']
     status, exit_code, error = 'ok', 0, None
-    sys.stdin = io.StringIO(stdin)
-    sys.argv = ['main.py']
     try:
-        exec(compile(code, 'main.py', 'exec'), g)
-    except SystemExit as e:
+        _exec(_compile(code, 'main.py', 'exec'), {'__name__': '__main__', '__builtins__': _builtins})
+    except _SystemExit as e:
         c = e.code
-        if c is None:
-            exit_code = 0
-        elif isinstance(c, int):
-            exit_code = int(c)
-        else:
-            exit_code = 1
+        exit_code = 0 if c is None else _int(c) if _isinstance(c, _int) else 1
+        if not _isinstance(c, (_int, _type(None))):
             try:
-                print(c, file=sys.stderr)
-            except BaseException:
+                print(c, file=_sys.stderr)
+            except _BaseException:
                 pass
         if exit_code != 0:
             status, error = 'exit', f"sys.exit({exit_code})"
-    except MemoryError as e:
-        status, exit_code, error = 'memory', None, _one_line(e)
-    except BaseException as e:
-        status, exit_code, error = 'error', 1, _one_line(e)
+    except _MemoryError as e:
+        status, exit_code, error = 'memory', None, one_line(e)
+    except _BaseException as e:
+        status, exit_code, error = 'error', 1, one_line(e)
         try:
-            traceback.print_exception(type(e), e, e.__traceback__.tb_next if e.__traceback__ else None, limit=20)
-        except BaseException:
+            _tb.print_exception(_type(e), e, e.__traceback__.tb_next if e.__traceback__ else None, limit=20)
+        except _BaseException:
             pass
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+    for stream in (_sys.stdout, _sys.stderr, _sys.__stdout__, _sys.__stderr__):
         try:
             stream.flush()
-        except BaseException:
+        except _BaseException:
             pass
-    del g
-    return [status, exit_code, error, _healthy()]
-
-
-def compile_check(code):
-    try:
-        compile(code, 'main.py', 'exec')
-        return None
-    except SyntaxError as e:
-        return f"{type(e).__name__}: {e.msg} (line {e.lineno})"
-    except BaseException as e:
-        return _one_line(e)
+    answer(status, exit_code, error)
 `;

@@ -1,5 +1,5 @@
 // From chat-formatted rows to right-padded token batches. The loss covers the assistant response only,
-// with its closing <|im_end|> inside the labels so the model learns to stop.
+// with its closing <|im_end|> (and the template's newline after it, as TRL) inside the labels so the model learns to stop.
 import { readFileSync } from 'node:fs';
 import { parseJsonl } from '../util/jsonl.js';
 import type { Rng } from '../util/rng.js';
@@ -86,19 +86,18 @@ function splitSftRow(row: SftRow): { prompt: Message[]; response: Message } | { 
 }
 
 /**
- * Tokenizes prompt and response separately (the prompt exactly as generation will see it, ending in the
- * generation prompt), so training and inference share the prompt's tokens. Prompts keep their end,
- * responses their start.
+ * Tokenizes as TRL does (trl/trainer/dpo_trainer.py DPOTrainer._prepare_dataset and sft_trainer.py's
+ * prompt-completion tokenize_fn): the prompt rendered with the generation prompt, the whole conversation
+ * rendered without it, and the response is every token of the conversation after the prompt's, so the
+ * newline the template puts after <|im_end|> is trained too. Prompts keep their end, responses their start.
  */
 export function tokenizeTurn(tok: ChatTokenizer, prompt: Message[], response: Message, limits: TokenLimits, id: string): TokenizedSequence {
   const promptText = tok.applyChatTemplate(prompt, { addGenerationPrompt: true });
   const fullText = tok.applyChatTemplate([...prompt, response], { addGenerationPrompt: false });
   if (!fullText.startsWith(promptText)) throw new Error('the chat template renders the conversation with a different prefix than the prompt');
-  let responseIds = Array.from(tok.encode(fullText.slice(promptText.length)));
-  const end = responseIds.lastIndexOf(tok.imEndId);
-  if (end < 0) throw new Error('the rendered response has no <|im_end|>');
-  responseIds = responseIds.slice(0, end + 1); // drop what the template puts after <|im_end|> (a newline)
   let promptIds = Array.from(tok.encode(promptText));
+  let responseIds = Array.from(tok.encode(fullText)).slice(promptIds.length);
+  if (!responseIds.includes(tok.imEndId)) throw new Error('the rendered response has no <|im_end|>');
   const promptTruncated = promptIds.length > limits.maxPromptTokens;
   if (promptTruncated) promptIds = promptIds.slice(promptIds.length - limits.maxPromptTokens);
   const responseTruncated = responseIds.length > limits.maxResponseTokens;

@@ -2,23 +2,24 @@
 // Float32Arrays (LoRA matrices, or every weight for full fine-tuning), the engine's gradient computer,
 // and writing the result (a PEFT adapter, or a whole model folder).
 import { copyFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LoraConfig } from '../config/index.js';
-import { createGradComputer, type GradComputerSpec } from '../engine/parallel.js';
-import { saveModel } from '../model/load.js';
+import { resolveModelDir, saveModel } from '../model/load.js';
 import { createLora, saveAdapter, type LoraAdapter } from '../model/lora.js';
 import type { Qwen2Model } from '../model/qwen2.js';
 import { Rng } from '../util/rng.js';
-import type { GradComputer, LoopOptions } from './loop.js';
+import { createGradComputer } from './grad/parallel.js';
+import type { GradComputer, GradComputerSpec } from './grad/types.js';
+import type { LoopOptions } from './loop.js';
 import type { ParamMap } from './optimizer.js';
 
-/** The engine's createGradComputer argument (docs/ARCHITECTURE.md, "Gradients and data parallelism"). */
+/** createGradComputer's argument (docs/ARCHITECTURE.md, "Gradients and data parallelism"). */
 export type ComputerSpec = GradComputerSpec;
 
 export type ComputerFactory = (spec: ComputerSpec) => Promise<GradComputer>;
 
-/** The engine's gradient computer: in-process with workers 1, data-parallel threads otherwise. */
+/** The gradient computer: in-process with workers 1, data-parallel threads otherwise. */
 export const engineComputer: ComputerFactory = (spec) => createGradComputer(spec);
 
 /** Tokenizer and template files copied next to saved weights so the folder is a usable model. */
@@ -38,9 +39,19 @@ export interface Trainable {
   decays(name: string): boolean;
 }
 
+/**
+ * What an adapter's base_model_name_or_path says: the absolute path of the model folder it trained on
+ * (for 'embedded', data/tiny-qwen2; for DPO, the merged SFT folder), which transformers loads as it is,
+ * so AutoPeftModelForCausalLM.from_pretrained(adapter) finds its base from any working directory.
+ */
+export function adapterBaseName(source: string): string {
+  return resolve(resolveModelDir(source));
+}
+
 /** Initial trainable values: a fresh LoRA (PEFT init from the run seed) or a copy of every weight. */
-export function makeTrainable(model: Qwen2Model, modelDir: string, mode: 'lora' | 'full', lora: LoraConfig, seed: number, baseModelName: string): Trainable {
+export function makeTrainable(model: Qwen2Model, modelDir: string, mode: 'lora' | 'full', lora: LoraConfig, seed: number, baseModel: string): Trainable {
   if (mode === 'lora') {
+    const baseModelName = adapterBaseName(baseModel);
     const adapter = createLora(model, lora, new Rng(seed).fork('lora-init'), baseModelName);
     const params: ParamMap = new Map(adapter.namedWeights().map((w) => [w.name, Float32Array.from(w.data)]));
     return {

@@ -39,12 +39,14 @@ export interface DpoBatch extends TokenBatch {
 
 export type MicroBatch = SftBatch | DpoBatch;
 
-export type DpoLoss = 'sigmoid' | 'ipo' | 'hinge';
+export type DpoLoss = 'sigmoid' | 'ipo' | 'hinge' | 'robust';
 
 export interface ObjectiveOptions {
   /** DPO only. */
   beta?: number;
   loss?: DpoLoss;
+  /** DPO only: label smoothing e (the chance a preference is flipped) for the sigmoid (cDPO) and robust losses. */
+  labelSmoothing?: number;
 }
 
 /** What a micro-batch weighs when gradients of micro-batches (or worker shards) are averaged. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { resolveConfig } from '../../src/config/index.js';
 import { buildDatasets, DATA_FILES, promptKey, type EvalItem, type Message, type PreferencePair, type SftExample } from '../../src/data/index.js';
+import { answersMatch } from '../../src/trace/answer.js';
 import { readJsonl } from '../../src/util/jsonl.js';
 import { sha256File } from '../../src/util/hash.js';
 import { fromRoot } from '../../src/util/paths.js';
@@ -27,7 +28,7 @@ const prompt = (msgs: Message[]): string => promptKey(msgs.filter((m) => m.role 
 describe('buildDatasets', () => {
   const dirA = join(tmp, 'a');
   it('mixes exactly 300 original + 200 unified traces by default, with the baselines and pairs', async () => {
-    const config = resolveConfig({ preset: 'paper' });
+    const config = resolveConfig({ preset: 'paper-offline' });
     const events: string[] = [];
     const m = await buildDatasets(config, { outDir: dirA, onProgress: (e) => events.push(e.stage) });
     const d = read(dirA);
@@ -66,12 +67,21 @@ describe('buildDatasets', () => {
     assert.ok(d.eval.filter((e) => e.kind === 'instruction').every((e) => e.check));
   });
 
+  it('writes groundTruth as a string in every file (one type per column), still scored numerically', () => {
+    const d = read(dirA);
+    const rows: { groundTruth?: unknown }[] = [...d.unified, ...d.original, ...d.cot, ...d.pairs, ...d.eval];
+    const types = new Set(rows.filter((r) => r.groundTruth !== undefined).map((r) => typeof r.groundTruth));
+    assert.deepEqual([...types], ['string']);
+    const numeric = d.eval.find((e) => e.kind === 'trace' && e.groundTruth !== undefined && /^-?\d+(\.\d+)?$/.test(String(e.groundTruth)))!;
+    assert.ok(answersMatch(`${Number(numeric.groundTruth)}.0`, numeric.groundTruth!), `${numeric.groundTruth} compares as a number`);
+  });
+
   it('writes identical bytes for the same seed and different ones for another seed', async () => {
-    const config = resolveConfig({ preset: 'paper' });
+    const config = resolveConfig({ preset: 'paper-offline' });
     const dirB = join(tmp, 'b');
     const dirC = join(tmp, 'c');
     const a = await buildDatasets(config, { outDir: dirB });
-    const b = await buildDatasets(resolveConfig({ preset: 'paper', overrides: ['seed=43'] }), { outDir: dirC });
+    const b = await buildDatasets(resolveConfig({ preset: 'paper-offline', overrides: ['seed=43'] }), { outDir: dirC });
     assert.deepEqual(a.files, JSON.parse(readFileSync(join(dirA, DATA_FILES.manifest), 'utf8')).files);
     assert.notEqual(a.files[DATA_FILES.unified], b.files[DATA_FILES.unified]);
   });

@@ -97,10 +97,10 @@ test('unitrace logits --json on a folder with only config.json + model.safetenso
 
 test('unitrace generate runs a model folder with an adapter', () =>
   inDir(async (dir) => {
-    const model = await tinyModel({ vocabSize: 400 });
+    const map = buildPrunedVocab(['hi there'], loadTokenizer());
+    const model = await tinyModel({ vocabSize: map.length });
     saveModel(model, join(dir, 'model'));
-    const base = loadTokenizer();
-    writeFileSync(join(dir, 'model', 'vocab_map.json'), JSON.stringify(buildPrunedVocab(['hi there'], base).slice(0, 400)));
+    writeFileSync(join(dir, 'model', 'vocab_map.json'), JSON.stringify(map));
     saveAdapter(createLora(model, { r: 2, alpha: 4, dropout: 0, rslora: false, targetModules: ['q_proj'] }, new Rng(1)), join(dir, 'adapter'));
     const out = JSON.parse(cli(['generate', '--model', join(dir, 'model'), '--adapter', join(dir, 'adapter'), '--prompt', 'hi', '--max-new-tokens', '4', '--json']));
     assert.ok(out.ids.length <= 4 && out.ids.length + (out.finishReason === 'stop' ? 1 : 0) >= 1);

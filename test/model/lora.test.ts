@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createLora, loadAdapter, loraScaling, mergeAdapter, saveAdapter, LORA_MODULES } from '../../src/model/lora.js';
-import { Checkpoint } from '../../src/model/safetensors.js';
+import { createLora, loadAdapter, loraScaling, mergeAdapter, saveAdapter, LORA_MODULES, type LoraConfig } from '../../src/model/lora.js';
+import { Checkpoint, writeSafetensors } from '../../src/model/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { logitsOf, maxAbsDiff, tinyModel } from './helpers.js';
 
 const IDS = [[5, 17, 250, 3, 99, 42]];
-const cfg = { r: 4, alpha: 8, dropout: 0, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+const cfg: LoraConfig = { r: 4, alpha: 8, dropout: 0, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
 
 /** Gives B random values so the adapter changes the output. */
 function perturb(adapter: ReturnType<typeof createLora>, seed: number): void {
@@ -37,7 +37,7 @@ test('PEFT init: names, shapes, A ~ U(+-1/sqrt(in)), B = 0 so the output is unch
   const all = createLora(model, { ...cfg, targetModules: [...LORA_MODULES] }, new Rng(7));
   assert.equal(all.names().length, 2 * 7 * 2);
   assert.deepEqual(all.weights.get('base_model.model.model.layers.0.mlp.down_proj.lora_A.weight')!.shape, [4, 48]);
-  assert.throws(() => createLora(model, { ...cfg, targetModules: ['qproj'] }, new Rng(1)), /unknown target module qproj/);
+  assert.throws(() => createLora(model, { ...cfg, targetModules: ['qproj'] as unknown as LoraConfig['targetModules'] }, new Rng(1)), /unknown target module qproj/);
   adapter.dispose();
   all.dispose();
   model.dispose();
@@ -116,4 +116,27 @@ test('loadAdapter refuses adapters that do not fit the model', async () => {
   adapter.dispose();
   model.dispose();
   other.dispose();
+});
+
+test("PEFT adapters with modules_to_save or whole-module tensors are refused with the key named", async () => {
+  const model = await tinyModel();
+  const adapter = createLora(model, cfg, new Rng(3));
+  const dir = mkdtempSync(join(tmpdir(), 'unitrace-lora-'));
+  try {
+    saveAdapter(adapter, dir);
+    const file = join(dir, 'adapter_config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...config, modules_to_save: ['lm_head'] }));
+    assert.throws(() => loadAdapter(dir, model), /adapter_config\.json: modules_to_save \["lm_head"\] is not supported/);
+    writeFileSync(file, JSON.stringify({ ...config, modules_to_save: [] }));
+    loadAdapter(dir, model).dispose();
+    // Saved embeddings (PEFT's save_embedding_layers) without modules_to_save: the tensor is named.
+    const weights = adapter.namedWeights().concat([{ name: 'base_model.model.model.embed_tokens.weight', shape: [2, 2], data: new Float32Array(4) }]);
+    writeSafetensors(join(dir, 'adapter_model.safetensors'), weights, { dtype: 'F32' });
+    assert.throws(() => loadAdapter(dir, model), /whole modules.*base_model\.model\.model\.embed_tokens\.weight/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  adapter.dispose();
+  model.dispose();
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPrunedVocab, loadTokenizer, Tokenizer } from '../../src/model/tokenizer.js';
+import { buildPrunedVocab, loadTokenizer, QWEN25_DEFAULT_SYSTEM, Tokenizer } from '../../src/model/tokenizer.js';
 import { fromRoot } from '../../src/util/paths.js';
 
 const base = loadTokenizer();
@@ -42,10 +42,14 @@ test('chat template renders ChatML with and without the generation prompt', () =
     base.applyChatTemplate(messages),
     '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n<answer>4</answer><|im_end|>\n',
   );
-  assert.equal(base.applyChatTemplate(messages.slice(1, 2), { addGenerationPrompt: true }), '<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n');
+  // Without a system message Qwen2.5's template adds its default one (test/model/chat-template.test.ts compares with it).
+  assert.equal(
+    base.applyChatTemplate(messages.slice(1, 2), { addGenerationPrompt: true }),
+    `<|im_start|>system\n${QWEN25_DEFAULT_SYSTEM}<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n`,
+  );
   const ids = base.encodeChat(messages.slice(1, 2), { addGenerationPrompt: true });
   assert.equal(ids[0], base.imStartId);
-  assert.equal(ids.filter((id) => id === base.imEndId).length, 1);
+  assert.equal(ids.filter((id) => id === base.imEndId).length, 2);
 });
 
 test('pruned vocabulary: corpus text keeps its tokens, any text round-trips through byte tokens', () => {
@@ -66,13 +70,16 @@ test('pruned vocabulary: corpus text keeps its tokens, any text round-trips thro
     assert.equal(pruned.decode(ids), s);
   }
   assert.ok(pruned.encode(SAMPLES[2]!).length > base.encode(SAMPLES[2]!).length);
+  // Lengths are reported in real Qwen tokens, whatever the pruned vocabulary spelled byte by byte.
+  for (const s of SAMPLES) assert.equal(pruned.qwenTokenCount(pruned.encode(s)), base.encode(s).length, s);
+  assert.equal(base.qwenTokenCount(base.encode(SAMPLES[2]!)), base.encode(SAMPLES[2]!).length);
   // Special tokens keep single ids and the ChatML structure survives.
   assert.equal(pruned.imEndId, map.indexOf(151645));
   assert.deepEqual(pruned.eosIds, [map.indexOf(151645), map.indexOf(151643)]);
   const chat = pruned.encodeChat([{ role: 'user', content: 'Zebra?' }], { addGenerationPrompt: true });
   assert.equal(chat[0], pruned.imStartId);
-  assert.equal(pruned.decode(chat), '<|im_start|>user\nZebra?<|im_end|>\n<|im_start|>assistant\n');
-  assert.equal(pruned.decode(chat, { skipSpecialTokens: true }), 'user\nZebra?\nassistant\n');
+  assert.equal(pruned.decode(chat), `<|im_start|>system\n${QWEN25_DEFAULT_SYSTEM}<|im_end|>\n<|im_start|>user\nZebra?<|im_end|>\n<|im_start|>assistant\n`);
+  assert.equal(pruned.decode(chat, { skipSpecialTokens: true }), `system\n${QWEN25_DEFAULT_SYSTEM}\nuser\nZebra?\nassistant\n`);
 });
 
 test('a model folder with vocab_map.json loads the pruned tokenizer; a map without byte tokens is refused', () => {

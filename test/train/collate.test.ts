@@ -12,15 +12,15 @@ const tok = loadTokenizer();
 const limits = { maxPromptTokens: 64, maxResponseTokens: 64 };
 const row = { messages: [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'What is 2 + 3?' }, { role: 'assistant' as const, content: '<answer>\n5\n</answer>' }] };
 
-test('labels cover the assistant response and its closing <|im_end|>, nothing of the prompt', () => {
+test('labels cover the assistant response, its closing <|im_end|> and the newline after it (as TRL), nothing of the prompt', () => {
   const seq = tokenizeSftRow(tok, row, limits, 'r1');
   const prompt = tok.decode(Array.from(seq.ids.slice(0, seq.promptLength)));
   assert.equal(prompt, tok.applyChatTemplate(row.messages.slice(0, 2), { addGenerationPrompt: true }));
-  assert.equal(tok.decode(Array.from(seq.ids.slice(seq.promptLength))), '<answer>\n5\n</answer><|im_end|>');
+  assert.equal(tok.decode(Array.from(seq.ids.slice(seq.promptLength))), '<answer>\n5\n</answer><|im_end|>\n');
   const b = collateSft([seq], tok.padId, 1);
   const trained = Array.from(b.labels).filter((_, t) => b.weights[t] === 1);
-  assert.equal(tok.decode(trained), '<answer>\n5\n</answer><|im_end|>');
-  assert.equal(trained[trained.length - 1], tok.imEndId);
+  assert.equal(tok.decode(trained), '<answer>\n5\n</answer><|im_end|>\n');
+  assert.equal(trained[trained.length - 2], tok.imEndId);
   // labels are the inputs shifted by one
   for (let t = 0; t + 1 < b.seqLen; t++) assert.equal(b.labels[t], b.inputIds[t + 1]);
 });
@@ -40,7 +40,7 @@ test('truncation keeps the prompt end and the response start, and is counted', (
 
 test('prompt-completion rows and plain text rows are accepted', () => {
   const pc = tokenizeSftRow(tok, { prompt: [row.messages[1]!], completion: [row.messages[2]!] }, limits, 'pc');
-  assert.equal(tok.decode(Array.from(pc.ids.slice(pc.promptLength))), '<answer>\n5\n</answer><|im_end|>');
+  assert.equal(tok.decode(Array.from(pc.ids.slice(pc.promptLength))), '<answer>\n5\n</answer><|im_end|>\n');
   const text = tokenizeSftRow(tok, { text: 'hello world' }, limits, 't');
   assert.equal(tok.decode(Array.from(text.ids)), 'hello world<|endoftext|>');
   assert.equal(text.promptLength, 1);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { runDpo } from '../../src/train/dpo.js';
 import { RunFolder } from '../../src/train/runfolder.js';
@@ -27,7 +27,10 @@ test('DPO on offline pairs over the SFT model: rewards/margins and rewards/accur
   const dpo = await runDpo(config, { data: pairs, out, sftAdapter: sft.result });
   assert.ok(dpo.finished);
   assert.ok(existsSync(join(out, 'adapter', 'adapter_config.json')));
-  assert.equal(JSON.parse(readFileSync(join(out, 'adapter', 'adapter_config.json'), 'utf8')).base_model_name_or_path, dpo.baseModel);
+  // Adapters name their base as transformers loads it: the absolute path of the folder (here the merged SFT model).
+  assert.equal(JSON.parse(readFileSync(join(out, 'adapter', 'adapter_config.json'), 'utf8')).base_model_name_or_path, resolve(dpo.baseModel));
+  assert.ok(existsSync(join(resolve(dpo.baseModel), 'config.json')));
+  assert.equal(JSON.parse(readFileSync(join(sft.result, 'adapter_config.json'), 'utf8')).base_model_name_or_path, resolve(config.model.source));
   const rows = new RunFolder(out).readMetrics();
   for (const k of ['rewards/chosen', 'rewards/rejected', 'rewards/accuracies', 'rewards/margins', 'logps/chosen', 'logps/rejected']) assert.ok(k in rows[0]!, k);
   // The fresh adapter starts equal to the reference (B = 0): log 2 loss, zero margins.

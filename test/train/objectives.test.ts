@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { dpoObjective, sftObjective, type LogitsModel } from '../../src/train/objectives.js';
 import type { DpoBatch, SftBatch } from '../../src/train/types.js';
+import { readFileSync } from 'node:fs';
+import { fromRoot } from '../../src/util/paths.js';
 import { compare } from '../helpers/compare.js';
 
 before(async () => {
@@ -68,7 +70,12 @@ test('dpo: sigmoid, ipo and hinge losses and TRL metrics match a hand computatio
   const h = [0, 1].map((p) => seq[2 * p]! - seq[2 * p + 1]! - (b.refChosen[p]! - b.refRejected[p]!));
   const losses = {
     sigmoid: h.map((x) => Math.log(1 + Math.exp(-beta * x))),
-    ipo: h.map((x) => (x - 1 / (2 * beta)) ** 2),
+    // TRL divides each log-ratio by its completion length: rows hold 1, 1, 2 and 1 response tokens.
+    ipo: [0, 1].map((p) => {
+      const n = (r: number) => b.weights[r * 2]! + b.weights[r * 2 + 1]!;
+      const avg = (seq[2 * p]! - b.refChosen[p]!) / n(2 * p) - (seq[2 * p + 1]! - b.refRejected[p]!) / n(2 * p + 1);
+      return (avg - 1 / (2 * beta)) ** 2;
+    }),
     hinge: h.map((x) => Math.max(0, 1 - beta * x)),
   };
   for (const kind of ['sigmoid', 'ipo', 'hinge'] as const) {
@@ -94,4 +101,56 @@ test('dpo: the gradient raises chosen and lowers rejected log-probs', () => {
   assert.ok(g[0]![1]![1]! < 0, 'chosen label logit should increase');
   assert.ok(g[1]![1]![2]! > 0, 'rejected label logit should decrease');
   assert.equal(g[1]![0]![0], 0, 'prompt positions get no gradient');
+});
+
+interface TrlGolden {
+  pairs: number;
+  seqLen: number;
+  vocab: number;
+  logits: number[];
+  inputIds: number[];
+  completionMask: number[];
+  refChosen: number[];
+  refRejected: number[];
+  cases: { loss: 'sigmoid' | 'ipo' | 'hinge' | 'robust'; beta: number; labelSmoothing: number; expected: number; metrics: Record<string, number>; by: string }[];
+}
+
+// Goldens from TRL's DPOTrainer._compute_loss (scripts/golden_trl_dpo.py): TRL's rows are [chosen..., rejected...]
+// over the full sequence; unitrace's are interleaved pairs over the shifted one (labels = next token).
+test('dpo: losses, rewards/*, logps/* and logits/* equal TRL on the same logits', () => {
+  const g = JSON.parse(readFileSync(fromRoot('test', 'train', 'golden', 'trl-dpo.json'), 'utf8')) as TrlGolden;
+  const T = g.seqLen - 1;
+  const rows = 2 * g.pairs;
+  const trlRow = (r: number) => (r % 2 === 0 ? r / 2 : g.pairs + (r - 1) / 2);
+  const table: number[][][] = [];
+  const labels = new Int32Array(rows * T);
+  const weights = new Float32Array(rows * T);
+  for (let r = 0; r < rows; r++) {
+    const src = trlRow(r);
+    table.push(Array.from({ length: T }, (_, t) => g.logits.slice((src * g.seqLen + t) * g.vocab, (src * g.seqLen + t + 1) * g.vocab)));
+    for (let t = 0; t < T; t++) {
+      labels[r * T + t] = g.inputIds[src * g.seqLen + t + 1]!;
+      weights[r * T + t] = g.completionMask[src * g.seqLen + t + 1]!;
+    }
+  }
+  const batch: DpoBatch = {
+    kind: 'dpo',
+    inputIds: new Int32Array(rows * T),
+    labels,
+    weights,
+    rowLengths: new Int32Array(rows).fill(T),
+    batch: rows,
+    seqLen: T,
+    tokens: rows * T,
+    seed: 0,
+    pairs: g.pairs,
+    refChosen: Float32Array.from(g.refChosen),
+    refRejected: Float32Array.from(g.refRejected),
+  };
+  for (const c of g.cases) {
+    const label = `${c.loss} beta ${c.beta} smoothing ${c.labelSmoothing} (${c.by})`;
+    const { loss, metrics } = dpoObjective(fixedModel(table), null, batch, false, { beta: c.beta, loss: c.loss, labelSmoothing: c.labelSmoothing });
+    compare(loss.dataSync(), [c.expected], 1e-4 * Math.max(1, Math.abs(c.expected)), label);
+    for (const [name, want] of Object.entries(c.metrics)) compare(metrics[name]!.dataSync(), [want], 1e-4, `${label}: ${name}`);
+  }
 });

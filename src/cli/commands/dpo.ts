@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runDir } from '../../config/index.js';
 import { addConfigOptions, CliError } from '../options.js';
-import { addTrainOptions, interruptible, number, presetDefaults, trainConfig, type TrainCliOptions } from './sft.js';
+import { addTrainOptions, number, presetDefaults, runTrainCommand, trainConfig, type TrainCliOptions } from '../train.js';
 
 interface DpoCliOptions extends TrainCliOptions {
   sftAdapter?: string;
@@ -20,11 +20,11 @@ export function register(program: Command): void {
     )
     .option('--data <file>', 'preference pairs JSONL (default: <run.dir>/<run.name>/data/dpo-pairs.jsonl)')
     .option('--sft-adapter <dir>', 'the SFT adapter to merge into --model (default: <run.dir>/<run.name>/sft-unified/adapter when present)')
-    .option('--loss <kind>', `sigmoid, ipo or hinge ${presetDefaults((c) => c.dpo.loss)}`)
+    .option('--loss <kind>', `sigmoid, ipo, hinge or robust ${presetDefaults((c) => c.dpo.loss)}`)
     .option('--beta <x>', `DPO beta ${presetDefaults((c) => c.dpo.beta)}`);
   addConfigOptions(addTrainOptions(cmd, 'dpo')).action(async (opts: DpoCliOptions) => {
     const config = trainConfig(opts, 'dpo', {
-      ...(opts.loss !== undefined && { loss: opts.loss as 'sigmoid' | 'ipo' | 'hinge' }),
+      ...(opts.loss !== undefined && { loss: opts.loss as 'sigmoid' | 'ipo' | 'hinge' | 'robust' }),
       ...(opts.beta !== undefined && { beta: number(opts.beta, '--beta') }),
     });
     const data = opts.data ?? join(runDir(config), 'data', 'dpo-pairs.jsonl');
@@ -34,27 +34,6 @@ export function register(program: Command): void {
     if (sftAdapter && !existsSync(join(sftAdapter, 'adapter_config.json'))) throw new CliError(`no PEFT adapter in ${sftAdapter}`, 2);
     const out = opts.out ?? join(runDir(config), 'dpo');
     const { runDpo } = await import('../../train/dpo.js');
-    const { progressBar, speedLine } = await import('../../train/progress.js');
-    const stop = interruptible();
-    const bar = await progressBar('dpo', 'rewards/margins');
-    try {
-      const r = await runDpo(config, {
-        data,
-        out,
-        sftAdapter,
-        resume: opts.resume,
-        overwrite: opts.overwrite,
-        maxSteps: number(opts.maxSteps, '--max-steps'),
-        signal: stop.signal,
-        onStep: (row, p) => bar.update(row, p),
-        onLog: (m) => console.error(m),
-      });
-      bar.stop();
-      console.log(speedLine(r));
-      console.log(r.finished ? `dpo: finished ${r.steps} steps; adapter ${r.result} on ${r.baseModel}` : `dpo: stopped at step ${r.steps}/${r.totalSteps}; continue with --resume`);
-    } finally {
-      bar.stop();
-      stop.dispose();
-    }
+    await runTrainCommand('dpo', opts, 'rewards/margins', (hooks) => runDpo(config, { data, out, sftAdapter, ...hooks }), (r) => `finished ${r.steps} steps; adapter ${r.result} on ${r.baseModel}`);
   });
 }

@@ -8,6 +8,7 @@ interface EvalOptions {
   out?: string;
   run?: string;
   models?: string;
+  responses?: string;
   name?: string;
   judge?: string;
   maxNewTokens?: string;
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'with --model: where <name>/responses.jsonl and summary.json go')
     .option('--run <dir>', "evaluate every model of a run folder; results in RUN_DIR/eval/ (settings from RUN_DIR/config.json)")
     .option('--models <names>', 'with --run: a comma-separated subset of the five models (the reference is always included)')
+    .option('--responses <dir>', 'with --run: score <dir>/<model>.jsonl (one {"id", "response"} per item, e.g. from an export\'s generate.py) instead of generating for those models')
     .option('--name <model>', 'with --model: the model name in the summary (default: adapter folder name, else "model")')
     .option('--judge <mode>', 'auto (Claude when ANTHROPIC_API_KEY is set, else the offline rubric), offline or claude (default: eval.judge)')
     .option('--max-new-tokens <n>', 'generation limit per response (default: eval.maxNewTokens)')
@@ -69,6 +71,7 @@ export function register(program: Command): void {
         if (unknown.length) throw new CliError(`eval: unknown model ${unknown.join(', ')} (models: ${evaluation.EVAL_MODELS.join(', ')})`, 2);
         const summary = await evaluation.evaluateRun(config, opts.run, {
           itemsFile: opts.set,
+          responses: opts.responses,
           models: models as typeof evaluation.EVAL_MODELS[number][] | undefined,
           onProgress,
           log,

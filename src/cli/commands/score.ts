@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError } from '../options.js';
+import { MAX_TIMEOUT_MS } from '../../sandbox/pool.js';
 
 interface ScoreOptions {
   set?: string;
@@ -61,7 +62,7 @@ export function register(program: Command): void {
         field: opts.field,
         reference: opts.reference,
         execute: opts.execute,
-        timeoutMs: positiveInt(opts.timeoutMs, '--timeout-ms'),
+        timeoutMs: timeoutMsOption(opts.timeoutMs),
         judge,
         judgeModel: config.eval.judgeModel,
         makeClient: () => claudeClientFor(config),
@@ -76,6 +77,13 @@ export function register(program: Command): void {
       if (opts.json) console.log(JSON.stringify({ summary: result.summary, records: result.rows, errors: result.errors }));
       else console.log(formatSummary(result.summary));
     });
+}
+
+/** Node clamps timers of 2^31 ms or more to 1 ms, which would time out every program. */
+function timeoutMsOption(value: string): number {
+  const n = positiveInt(value, '--timeout-ms');
+  if (n > MAX_TIMEOUT_MS) throw new CliError(`score: --timeout-ms must be at most ${MAX_TIMEOUT_MS} (got ${value})`, 2);
+  return n;
 }
 
 function positiveInt(value: string, name: string): number {

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../options.js';
+import { MAX_TIMEOUT_MS } from '../../sandbox/pool.js';
 
 interface ValidateOptions {
   field?: string;
@@ -60,7 +61,10 @@ export function outputOf(record: unknown, field: string | undefined): { text?: s
 async function validateFile(file: string, opts: ValidateOptions): Promise<number> {
   if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`${file}: no such file`, 2);
   const timeoutMs = Number(opts.timeoutMs);
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout-ms must be a positive number, got ${opts.timeoutMs}`, 2);
+  // Node clamps timers of 2^31 ms or more to 1 ms, which would time out every program.
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new CliError(`--timeout-ms must be a whole number from 1 to ${MAX_TIMEOUT_MS}, got ${opts.timeoutMs}`, 2);
+  }
   const { streamJsonl } = await import('../../util/jsonl.js');
   const { validateFormat, checkCode, summarizeVerdicts } = await import('../../trace/index.js');
   const { createSandboxPool } = await import('../../sandbox/index.js');

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeConfig } from '../../../src/model/config.js';
 import { writeRandomCheckpoint } from '../../../src/model/load.js';
-import { buildPrunedVocab, loadTokenizer } from '../../../src/model/tokenizer.js';
+import { buildPrunedVocab, loadTokenizer, QWEN25_DEFAULT_SYSTEM } from '../../../src/model/tokenizer.js';
 import { renderTrace } from '../../../src/trace/render.js';
 import type { Message } from '../../../src/train/types.js';
 import { Rng } from '../../../src/util/rng.js';
@@ -38,4 +38,7 @@ export function writeTinyModel(dir: string, texts: string[], opts: { hidden?: nu
   writeFileSync(join(dir, 'vocab_map.json'), JSON.stringify(vocab));
 }
 
-export const chatTexts = (examples: readonly Example[]): string[] => examples.flatMap((e) => e.messages.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`));
+export const chatTexts = (examples: readonly Example[]): string[] => [
+  `<|im_start|>system\n${QWEN25_DEFAULT_SYSTEM}<|im_end|>\n`, // the template's default system turn
+  ...examples.flatMap((e) => e.messages.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`)),
+];
