@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { installedPackages } from '../report/data.js';
+import { lockFolder } from '../train/lock.js';
+import { makeDirs } from '../util/files.js';
 import { allDone, clearFailed, clearMarkers, configHash, pipelineDir, progressLog, readDone, readFailed, type DoneMarker } from './markers.js';
 import { ensureRunConfig, runStage, StageError, stageLogger, type Stage, type StageContext, type StageHooks } from './stage.js';
 
@@ -87,6 +89,18 @@ export function writePipelineManifest(runDir: string, config: Config, extra: Rec
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  // One pipeline per run folder: a second one is refused, naming the first (a killed one's lock is taken over).
+  makeDirs(options.runDir);
+  const lock = lockFolder(options.runDir);
+  if (lock.tookOverFrom) (options.log ?? console.log)(`pipeline: taking over the lock of pid ${lock.tookOverFrom.pid}, which is no longer running`);
+  try {
+    return await pipelineInFolder(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function pipelineInFolder(options: PipelineOptions): Promise<PipelineResult> {
   const { config, runDir, stages } = options;
   const print = options.log ?? console.log;
   const log = stageLogger(runDir, print);

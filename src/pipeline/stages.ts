@@ -1,6 +1,6 @@
 // The paper's pipeline as stages over one run folder. Each stage is a thin call into its module; the
 // notebooks call the same stages (pipeline.notebookRun().stage(name)), so both paths do the same work.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { buildDatasets, DATA_FILES, type ProgressEvent } from '../data/index.js';
 import { evaluateRun, type EvalProgress } from '../eval/index.js';
@@ -116,7 +116,8 @@ const reportStage: Stage = {
   always: true,
   async run(ctx) {
     const { renderReport } = await import('../report/render.js');
-    const r = await renderReport(ctx.runDir, { out: ctx.config.report.out, log: (l) => ctx.log(`  ${l}`) });
+    // A relative report.out lives in the run folder, wherever the pipeline was started from.
+    const r = await renderReport(ctx.runDir, { out: resolve(ctx.runDir, ctx.config.report.out), log: (l) => ctx.log(`  ${l}`) });
     return { html: r.html, pdf: r.pdf };
   },
 };

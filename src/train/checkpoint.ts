@@ -3,6 +3,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AdamWState, ParamMap } from './optimizer.js';
+import { isLeftoverTemporary } from './lock.js';
 
 /** Names the file and the reason (a full disk says so) instead of a bare errno. */
 export function ioError(action: string, file: string, e: unknown): Error {
@@ -142,7 +143,7 @@ export function listCheckpoints(root: string): number[] {
   const steps: number[] = [];
   for (const name of readdirSync(root)) {
     if (name.startsWith('.tmp-')) {
-      rmSync(join(root, name), { recursive: true, force: true });
+      if (isLeftoverTemporary(name)) rmSync(join(root, name), { recursive: true, force: true });
       continue;
     }
     const m = /^step-(\d+)$/.exec(name);

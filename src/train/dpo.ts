@@ -15,6 +15,7 @@ import { writeFileAtomic } from './checkpoint.js';
 import { collateDpo, tokenizePairRow, truncationReport, type PairRow, type TokenizedPair } from './collate.js';
 import { onPolicyPairs, type PairSource } from './onpolicy.js';
 import { planSteps, trainLoop } from './loop.js';
+import type { RunFolder } from './runfolder.js';
 import { sequenceLogProbs } from './objectives.js';
 import { copyTokenizerFiles, engineComputer, loopBindings, makeTrainable, type Trainable } from './session.js';
 import { dataHash, openRunFolder, type TrainRunOptions, type TrainRunResult } from './sft.js';
@@ -102,9 +103,17 @@ async function onPolicyRows(config: Config, model: Qwen2Model, tokenizer: Tokeni
 }
 
 export async function runDpo(config: Config, opts: DpoRunOptions): Promise<DpoRunResult> {
+  const run = openRunFolder(opts.out, opts.resume, opts.overwrite, opts.onLog);
+  try {
+    return await dpoInFolder(run, config, opts);
+  } finally {
+    run.unlock();
+  }
+}
+
+async function dpoInFolder(run: RunFolder, config: Config, opts: DpoRunOptions): Promise<DpoRunResult> {
   const dpo = config.dpo;
   const log = opts.onLog ?? (() => {});
-  const run = openRunFolder(opts.out, opts.resume, opts.overwrite);
   // Data first: a malformed row should fail before any model is loaded.
   let rows = readPairRows(opts.data);
   const lines = rows.map((r) => r.line);

@@ -53,16 +53,30 @@ function tokenizeAll<T>(data: string | readonly unknown[], tokenize: (row: T, id
 
 export const dataHash = (data: string | readonly unknown[]): string => (typeof data === 'string' ? sha256File(data) : sha256(stableStringify(data)));
 
-export function openRunFolder(out: string, resume: boolean | undefined, overwrite: boolean | undefined): RunFolder {
+/** The run folder, locked for this process (unlock() when done): a folder another live process uses is refused. */
+export function openRunFolder(out: string, resume: boolean | undefined, overwrite: boolean | undefined, log: (m: string) => void = () => {}): RunFolder {
   const run = new RunFolder(out);
-  if (run.hasRun() && !resume && !overwrite) throw new Error(`${out} already holds a training run: pass --resume to continue it or --overwrite to replace it`);
+  const lock = run.lock();
+  if (lock.tookOverFrom) log(`${out}: taking over the lock of pid ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.started}), which is no longer running`);
+  if (run.hasRun() && !resume && !overwrite) {
+    run.unlock();
+    throw new Error(`${out} already holds a training run: pass --resume to continue it or --overwrite to replace it`);
+  }
   return run;
 }
 
 export async function runSft(config: Config, opts: TrainRunOptions): Promise<TrainRunResult> {
+  const run = openRunFolder(opts.out, opts.resume, opts.overwrite, opts.onLog);
+  try {
+    return await sftInFolder(run, config, opts);
+  } finally {
+    run.unlock();
+  }
+}
+
+async function sftInFolder(run: RunFolder, config: Config, opts: TrainRunOptions): Promise<TrainRunResult> {
   const sft = config.sft;
   const log = opts.onLog ?? (() => {});
-  const run = openRunFolder(opts.out, opts.resume, opts.overwrite);
   // Data first: a bad example should fail before any model is loaded.
   const dir = resolveModelDir(config.model.source);
   const tokenizer = loadTokenizer(dir);
