@@ -2,7 +2,7 @@
 // q,k,v,o or full fine-tuning, AdamW), the figure compared with PyTorch in bench/NOTES.md.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError } from '../options.js';
+import { CliError, parseNumber } from '../options.js';
 
 interface BenchCliOptions {
   modelConfig: string;
@@ -17,11 +17,7 @@ interface BenchCliOptions {
   json?: boolean;
 }
 
-function int(value: string, name: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`, 2);
-  return n;
-}
+const int = (value: string, name: string, min: number): number => parseNumber(value, name, { integer: true, min })!;
 
 export function register(program: Command): void {
   program

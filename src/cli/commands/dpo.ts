@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runDir } from '../../config/index.js';
-import { addConfigOptions, CliError } from '../options.js';
+import { addConfigOptions, CliError, COUNT } from '../options.js';
 import { addTrainOptions, interruptible, number, presetDefaults, trainConfig, type TrainCliOptions } from './sft.js';
 
 interface DpoCliOptions extends TrainCliOptions {
@@ -44,7 +44,7 @@ export function register(program: Command): void {
         sftAdapter,
         resume: opts.resume,
         overwrite: opts.overwrite,
-        maxSteps: number(opts.maxSteps, '--max-steps'),
+        maxSteps: number(opts.maxSteps, '--max-steps', COUNT),
         signal: stop.signal,
         onStep: (row, p) => bar.update(row, p),
         onLog: (m) => console.error(m),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError } from '../options.js';
+import { CliError, NON_NEGATIVE_INT, parseNumber } from '../options.js';
 
 interface ScoreOptions {
   set?: string;
@@ -66,7 +66,7 @@ export function register(program: Command): void {
         judgeModel: config.eval.judgeModel,
         makeClient: () => claudeClientFor(config),
         resamples: positiveInt(opts.bootstrap, '--bootstrap'),
-        seed: Number.parseInt(opts.seed, 10),
+        seed: parseNumber(opts.seed, '--seed', NON_NEGATIVE_INT)!,
         modelName: opts.name,
         out: opts.out,
         log,

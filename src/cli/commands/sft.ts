@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { presetNames, resolveConfig, runDir, type Config, type DeepPartial } from '../../config/index.js';
-import { addConfigOptions, CliError, configFromOptions, type ConfigOptions } from '../options.js';
+import { addConfigOptions, CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, type ConfigOptions, type NumberRule } from '../options.js';
 
 /** "(demo: x, paper: y, smoke: z)": what each preset sets, for --help. */
 export function presetDefaults(pick: (c: Config) => unknown): string {
@@ -26,11 +26,9 @@ export interface TrainCliOptions extends ConfigOptions {
   warmupRatio?: string;
 }
 
-export function number(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new CliError(`${flag} expects a number, got '${value}'`, 2);
-  return n;
+/** A training flag's value; the config schema checks the ranges of the values it holds. */
+export function number(value: string | undefined, flag: string, rule?: NumberRule): number | undefined {
+  return parseNumber(value, flag, rule);
 }
 
 /** Options both training commands share; the stage's own defaults appear in the descriptions. */
@@ -76,7 +74,7 @@ export function trainConfig(opts: TrainCliOptions, stage: 'sft' | 'dpo', extra: 
   const patch: DeepPartial<Config> = {
     [stage]: section,
     ...(opts.model !== undefined && { model: { source: opts.model } }),
-    ...(opts.seed !== undefined && { seed: number(opts.seed, '--seed') }),
+    ...(opts.seed !== undefined && { seed: number(opts.seed, '--seed', NON_NEGATIVE_INT) }),
     engine: {
       ...(opts.workers !== undefined && { workers: number(opts.workers, '--workers') }),
       ...(opts.backend !== undefined && { backend: opts.backend as Config['engine']['backend'] }),
@@ -125,7 +123,7 @@ export function register(program: Command): void {
         out,
         resume: opts.resume,
         overwrite: opts.overwrite,
-        maxSteps: number(opts.maxSteps, '--max-steps'),
+        maxSteps: number(opts.maxSteps, '--max-steps', COUNT),
         signal: stop.signal,
         onStep: (row, p) => bar.update(row, p),
         onLog: (m) => console.error(m),

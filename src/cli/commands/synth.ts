@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addConfigOptions, CliError, configFromOptions, type ConfigOptions } from '../options.js';
+import { addConfigOptions, CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, type ConfigOptions } from '../options.js';
 
 interface SynthOptions extends ConfigOptions {
   teacher?: string;
@@ -16,12 +16,7 @@ interface SynthOptions extends ConfigOptions {
   filter: boolean;
 }
 
-const int = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name} must be a non-negative integer, got "${v}"`, 2);
-  return n;
-};
+const int = (v: string | undefined, name: string): number | undefined => parseNumber(v, `--${name}`, name === 'concurrency' ? COUNT : NON_NEGATIVE_INT);
 
 /** Progress on stderr, about every 5% and at the end, so long runs show they are alive. */
 function progressPrinter(label: string, total: number): (done: number, kept: number) => void {
