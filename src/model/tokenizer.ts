@@ -42,6 +42,7 @@ interface BaseFacts {
   addedTokens: Map<number, string>;
   byteIds: number[];
   size: number;
+  maxTokenBytes: number;
 }
 
 const factsCache = new WeakMap<HfTokenizer, BaseFacts>();
@@ -55,8 +56,12 @@ function baseFacts(base: HfTokenizer): BaseFacts {
     if (id === undefined) throw new Error(`tokenizer has no byte-level token for byte ${b}`);
     return id;
   });
-  const size = Math.max(base.get_vocab(true).size, ...[...addedTokens.keys()].map((id) => id + 1));
-  facts = { addedTokens, byteIds, size };
+  const vocab = base.get_vocab(true);
+  const size = Math.max(vocab.size, ...[...addedTokens.keys()].map((id) => id + 1));
+  // A byte-level token spells one byte per character; an added token stands for its UTF-8 text.
+  let maxTokenBytes = 1;
+  for (const [token, id] of vocab) maxTokenBytes = Math.max(maxTokenBytes, addedTokens.has(id) ? Buffer.byteLength(token) : token.length);
+  facts = { addedTokens, byteIds, size, maxTokenBytes };
   factsCache.set(base, facts);
   return facts;
 }
@@ -69,6 +74,8 @@ export class Tokenizer {
   readonly imStartId: number;
   /** Padding id for batches (`<|endoftext|>`). */
   readonly padId: number;
+  /** The most bytes of text one token stands for: n tokens of a text never cover more than n * this bytes. */
+  readonly maxTokenBytes: number;
   readonly chatTemplate: string;
   private readonly template: Template;
   private readonly baseToModel: Int32Array | null;
@@ -85,6 +92,7 @@ export class Tokenizer {
     const facts = baseFacts(base);
     this.addedTokens = facts.addedTokens;
     this.byteIds = facts.byteIds;
+    this.maxTokenBytes = facts.maxTokenBytes;
     const baseSize = facts.size;
     if (vocabMap) {
       this.baseToModel = new Int32Array(baseSize).fill(-1);

@@ -11,6 +11,7 @@ import type { Qwen2Model } from '../model/qwen2.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer.js';
 import { sha256, sha256File, stableStringify } from '../util/hash.js';
 import { parseJsonl, toJsonl } from '../util/jsonl.js';
+import { boundPairRow } from './bound.js';
 import { writeFileAtomic } from './checkpoint.js';
 import { collateDpo, tokenizePairRow, truncationReport, type PairRow, type TokenizedPair } from './collate.js';
 import { onPolicyPairs, type PairSource } from './onpolicy.js';
@@ -123,7 +124,7 @@ async function dpoInFolder(run: RunFolder, config: Config, opts: DpoRunOptions):
   const tokenizeAll = () =>
     rows.map((row, i) => {
       try {
-        return tokenizePairRow(tokenizer, row, limits, row.id);
+        return tokenizePairRow(tokenizer, boundPairRow(tokenizer, row, limits), limits, row.id);
       } catch (e) {
         const where = typeof opts.data === 'string' && !dpo.onPolicy ? `${opts.data}:${lines[i]}` : `pair ${i + 1}`;
         throw new Error(`${where} (id ${row.id}): bad example: ${(e as Error).message}`);

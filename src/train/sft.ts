@@ -2,6 +2,7 @@
 import type { Config } from '../config/index.js';
 import { sha256, sha256File, stableStringify } from '../util/hash.js';
 import { collateSft, loadRows, tokenizeSftRow, truncationReport, type SftRow, type TokenizedSequence, type TruncationReport } from './collate.js';
+import { boundSftRow } from './bound.js';
 import { planSteps, trainLoop, type LoopResult } from './loop.js';
 import { RunFolder, type MetricsRow } from './runfolder.js';
 import { loadModel, resolveModelDir } from '../model/load.js';
@@ -81,7 +82,7 @@ async function sftInFolder(run: RunFolder, config: Config, opts: TrainRunOptions
   const dir = resolveModelDir(config.model.source);
   const tokenizer = loadTokenizer(dir);
   const limits = { maxPromptTokens: sft.maxPromptTokens, maxResponseTokens: sft.maxResponseTokens };
-  const seqs = tokenizeAll<SftRow>(opts.data, (row, id) => tokenizeSftRow(tokenizer, row, limits, id)) as TokenizedSequence[];
+  const seqs = tokenizeAll<SftRow>(opts.data, (row, id) => tokenizeSftRow(tokenizer, boundSftRow(tokenizer, row, limits), limits, id)) as TokenizedSequence[];
   const truncation = truncationReport(seqs);
   const plan = planSteps(seqs.length, sft.batchSize, sft.gradAccum, sft.epochs);
   log(
