@@ -28,7 +28,15 @@ export interface RunSynthOptions {
   rejectedOut?: string;
   /** Claude only: a prompt file instead of family problems. */
   prompts?: string;
-  claude?: { model: string; concurrency: number; useBatchApi: boolean; cacheDir: string; baseURL?: string };
+  claude?: {
+    model: string;
+    concurrency: number;
+    useBatchApi: boolean;
+    cacheDir: string;
+    baseURL?: string;
+    /** Total time one request may take, retries included, before the run stops (default: the client's). */
+    deadlineMs?: number;
+  };
   sandbox?: CodeSandbox;
   sandboxTimeoutMs?: number;
   progress?: (done: number, kept: number) => void;
@@ -134,7 +142,15 @@ export async function runSynth(opts: RunSynthOptions): Promise<SynthSummary> {
     if (!opts.claude) throw new Error('claude settings missing');
     const { ClaudeClient } = await import('../claude/client.js');
     const { runTeacher, itemOfProblem } = await import('../claude/teacher.js');
-    const client = new ClaudeClient({ ...opts.claude, baseURL: opts.claude.baseURL });
+    const client = new ClaudeClient({
+      ...opts.claude,
+      baseURL: opts.claude.baseURL,
+      onEvent: (e) => {
+        if (e.type === 'waiting')
+          log(`claude: waiting for ${e.host}: ${e.inFlight} request(s) without an answer, the oldest for ${Math.round(e.waitedMs / 1000)} s (deadline ${Math.round(e.deadlineMs / 1000)} s)`);
+        else if (e.type === 'retry') log(`claude: retrying in ${(e.delayMs / 1000).toFixed(1)} s after ${e.reason}`);
+      },
+    });
     let items;
     let byId: Map<string, Problem> | null = null;
     if (opts.prompts) {

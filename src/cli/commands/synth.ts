@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addConfigOptions, CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, type ConfigOptions } from '../options.js';
+import { addConfigOptions, CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, POSITIVE, type ConfigOptions } from '../options.js';
 
 interface SynthOptions extends ConfigOptions {
   teacher?: string;
@@ -11,6 +11,7 @@ interface SynthOptions extends ConfigOptions {
   concurrency?: string;
   batch?: boolean;
   cache?: string;
+  deadline?: string;
   prompts?: string;
   rejected?: string;
   filter: boolean;
@@ -40,6 +41,7 @@ export function register(program: Command): void {
       .option('--concurrency <n>', 'Claude requests in flight (default: synth.concurrency)')
       .option('--batch', 'use the Message Batches API (default: synth.useBatchApi)')
       .option('--cache <dir>', 'response cache folder (default: synth.cacheDir)')
+      .option('--deadline <seconds>', 'claude only: stop when a request has no answer after this long, retries included', '600')
       .option('--prompts <file>', 'claude only: JSONL with {"prompt", "groundTruth"?} per line, or plain text lines, instead of family problems')
       .option('--rejected <file>', 'also write rejected items with their reason (JSONL)')
       .option('--no-filter', 'offline only: skip running each trace in the sandbox'),
@@ -67,6 +69,7 @@ export function register(program: Command): void {
           concurrency: int(opts.concurrency, 'concurrency') ?? config.synth.concurrency,
           useBatchApi: opts.batch ?? config.synth.useBatchApi,
           cacheDir: opts.cache ?? config.synth.cacheDir,
+          deadlineMs: parseNumber(opts.deadline, '--deadline', POSITIVE)! * 1000,
         },
         sandboxTimeoutMs: config.eval.sandboxTimeoutMs,
         progress: progressPrinter(`synth (${teacher})`, count),
