@@ -126,6 +126,28 @@ export function encodeFromF32(data: Float32Array, dtype: Dtype): Uint8Array {
 
 // ---- reading ----------------------------------------------------------------------------------
 
+/**
+ * Tensors' data_offsets (relative to the data section) must tile it exactly, as the reference
+ * implementation requires: no two tensors share a byte, no hole between them, nothing after the last.
+ * Otherwise a tensor would silently read another's bytes.
+ */
+export function checkDataOffsets(file: string, ranges: readonly { name: string; begin: number; end: number }[], dataLength: number): void {
+  const sorted = [...ranges].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev: { name: string; begin: number; end: number } | null = null;
+  for (const r of sorted) {
+    if (r.begin < at)
+      throw new Error(`tensor ${r.name} in ${file}: data_offsets [${r.begin}, ${r.end}] overlap tensor ${prev!.name}'s [${prev!.begin}, ${prev!.end}]`);
+    if (r.begin > at)
+      throw new Error(`tensor ${r.name} in ${file}: data_offsets start at ${r.begin} but ${prev ? `tensor ${prev.name} ends at ${at}` : 'the data starts at 0'} (a hole of ${r.begin - at} bytes; safetensors data is contiguous)`);
+    at = r.end;
+    prev = r;
+  }
+  if (at > dataLength) throw new Error(`tensor ${prev!.name} in ${file}: runs past the end of the file (data ends at ${at}, the file holds ${dataLength} data bytes; truncated?)`);
+  if (at < dataLength)
+    throw new Error(`${file}: ${dataLength - at} bytes after the last tensor${prev ? ` (${prev.name}, ending at ${at})` : ''} belong to no tensor (truncated header or appended data?)`);
+}
+
 /** One safetensors file, opened lazily: the header is parsed and checked; tensors are read on demand. */
 export class SafetensorsFile {
   readonly tensors = new Map<string, TensorInfo>();
@@ -159,6 +181,7 @@ export class SafetensorsFile {
       if (end > fileSize) throw new Error(`${where}: data ends at byte ${end} but the file has ${fileSize} bytes (truncated?)`);
       this.tensors.set(name, { name, dtype, shape, file, begin, end });
     }
+    checkDataOffsets(file, [...this.tensors.values()].map((t) => ({ name: t.name, begin: t.begin - dataStart, end: t.end - dataStart })), fileSize - dataStart);
   }
 
   static open(file: string): SafetensorsFile {
