@@ -1,6 +1,7 @@
 // Generation and scoring for one model (evaluateModel) and for every model of a run (evaluateRun):
 // the base model as the reference, the three SFT runs and unified + DPO, judged against the reference.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../util/files.js';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { LoraAdapter } from '../model/lora.js';
@@ -246,7 +247,7 @@ export async function evaluateRun(config: Config, runDir: string, opts: Evaluate
         try {
           const result = await evaluateModel({ model: loaded.model, adapter, tokenizer: loaded.tokenizer, items, config, name: spec.name, sandbox, onProgress: opts.onProgress });
           generations = result.generations;
-          mkdirSync(join(evalDir, spec.name), { recursive: true });
+          makeDirs(join(evalDir, spec.name));
           writeFileSync(genFile, JSON.stringify({ fingerprint, decoding, generations }) + '\n');
           results.set(spec.name, { rows: result.rows, spec });
         } finally {

@@ -1,6 +1,7 @@
 // safetensors reading and writing (single files and sharded folders with an index), always
 // converting to and from float32 in memory. Errors name the tensor and the file at fault.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import { basename, dirname, join } from 'node:path';
 
 export type Dtype = 'F32' | 'F16' | 'BF16' | 'F64';
@@ -252,12 +253,7 @@ export class Checkpoint {
     const index = join(path, `${baseName}.safetensors.index.json`);
     const single = join(path, `${baseName}.safetensors`);
     if (existsSync(index)) {
-      let weightMap: Record<string, string>;
-      try {
-        weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-      } catch (e) {
-        throw new Error(`${index}: not a valid index: ${(e as Error).message}`);
-      }
+      const weightMap = readJsonFile<{ weight_map?: Record<string, string> } | null>(index, 'safetensors index')?.weight_map;
       if (!weightMap || typeof weightMap !== 'object') throw new Error(`${index}: no weight_map`);
       const shardNames = [...new Set(Object.values(weightMap))].sort();
       const ckpt = new Checkpoint(shardNames.map((s) => SafetensorsFile.open(join(path, s))));
@@ -319,7 +315,7 @@ export function writeSafetensors(
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (json.length % 8)) % 8); // pad so data starts 8-byte aligned
   const headerBytes = Buffer.from(json, 'utf8');
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   const fd = openSync(file, 'w');
   try {
     const len = Buffer.alloc(8);
@@ -356,7 +352,7 @@ export function writeCheckpoint(
     shards[shards.length - 1]!.push(t);
     size += bytes;
   }
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   if (shards.length === 1) {
     writeSafetensors(join(dir, `${base}.safetensors`), shards[0]!, { dtype });
     return [join(dir, `${base}.safetensors`)];

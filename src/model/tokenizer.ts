@@ -2,8 +2,9 @@
 // tokenizer.json/tokenizer_config.json, or the Qwen tokenizer by default; the chat template is
 // rendered with @huggingface/jinja. A model with a pruned vocabulary (vocab_map.json) sees its own
 // ids: model id i is the real Qwen id map[i]; base ids outside the map are spelled with byte tokens.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { fromRoot } from '../util/paths.js';
@@ -210,13 +211,7 @@ function charToByte(): Map<string, number> {
   return inverseTable;
 }
 
-function readJson(file: string): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-}
+const readJson = (file: string): Record<string, unknown> => readJsonFile<Record<string, unknown>>(file);
 
 let defaultFiles: TokenizerFiles | null = null;
 /** The packaged Qwen tokenizer, trimmed to Qwen2.5's ids, with plain ChatML. */
@@ -238,7 +233,7 @@ function defaultTokenizerFiles(): TokenizerFiles {
 }
 
 function readVocabMap(file: string): number[] {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const raw = readJsonFile(file, 'vocab_map.json');
   const list = Array.isArray(raw) ? raw : (raw as { ids?: unknown }).ids;
   if (!Array.isArray(list)) throw new Error(`${file}: expected a JSON array of token ids (or {"ids": [...]})`);
   return list as number[];
@@ -285,7 +280,7 @@ export function buildPrunedVocab(texts: Iterable<string>, baseTokenizer: Tokeniz
  * when it is not the default Qwen one (it is 11 MB).
  */
 export function saveTokenizerFiles(tokenizer: Tokenizer, dir: string, opts: { tokenizerJson?: Record<string, unknown> } = {}): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const config = {
     tokenizer_class: 'Qwen2Tokenizer',
     chat_template: tokenizer.chatTemplate,

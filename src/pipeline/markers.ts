@@ -1,6 +1,7 @@
 // Stage markers in runs/<name>/pipeline/: `<stage>.done.json` when a stage finished (with its wall time),
 // `<stage>.failed.json` with the error when it failed. A rerun skips every stage that has a done marker.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../util/files.js';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { sha256, stableStringify } from '../util/hash.js';
@@ -54,13 +55,13 @@ export function readFailed(runDir: string, stage: string): FailedMarker | null {
 }
 
 export function writeDone(runDir: string, marker: DoneMarker): void {
-  mkdirSync(pipelineDir(runDir), { recursive: true });
+  makeDirs(pipelineDir(runDir));
   rmSync(failedFile(runDir, marker.stage), { force: true });
   writeFileSync(doneFile(runDir, marker.stage), JSON.stringify(marker, null, 2) + '\n');
 }
 
 export function writeFailed(runDir: string, marker: FailedMarker): void {
-  mkdirSync(pipelineDir(runDir), { recursive: true });
+  makeDirs(pipelineDir(runDir));
   writeFileSync(failedFile(runDir, marker.stage), JSON.stringify(marker, null, 2) + '\n');
 }
 
@@ -85,6 +86,6 @@ export function clearMarkers(runDir: string): void {
 }
 
 export function appendProgress(runDir: string, line: string): void {
-  mkdirSync(pipelineDir(runDir), { recursive: true });
+  makeDirs(pipelineDir(runDir));
   appendFileSync(progressLog(runDir), line.endsWith('\n') ? line : line + '\n');
 }

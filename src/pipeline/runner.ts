@@ -1,6 +1,6 @@
 // `npm start`: the stages in order on one run folder, through the notebooks when Jupyter is installed,
 // directly otherwise. Finished stages are skipped on a rerun; a failing stage stops the run with its error.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { installedPackages } from '../report/data.js';
@@ -84,7 +84,7 @@ export function writePipelineManifest(runDir: string, config: Config, extra: Rec
     stages,
     stagesWallSeconds: stages.reduce((a, s) => a + s.wallSeconds, 0),
   };
-  mkdirSync(pipelineDir(runDir), { recursive: true });
+  makeDirs(pipelineDir(runDir));
   writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
 }
 

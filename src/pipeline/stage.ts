@@ -1,6 +1,7 @@
 // One stage of the pipeline, run with a marker: skipped when its done marker exists, timed otherwise,
 // and recorded as done or failed. The same function runs a stage from the CLI and from a notebook.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../util/files.js';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { modelFingerprint } from '../model/folder.js';
@@ -67,7 +68,7 @@ export function ensureRunConfig(config: Config, runDir: string): void {
     }
     return;
   }
-  mkdirSync(runDir, { recursive: true });
+  makeDirs(runDir);
   writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
 }
 
@@ -84,7 +85,7 @@ function ensureSameModel(config: Config, runDir: string): void {
       );
     return;
   }
-  mkdirSync(runDir, { recursive: true });
+  makeDirs(runDir);
   writeFileSync(file, now + '\n');
 }
 

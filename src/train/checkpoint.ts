@@ -2,6 +2,7 @@
 // folder and renamed into place, so a checkpoint folder either exists complete or not at all.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonFile } from '../util/files.js';
 import type { AdamWState, ParamMap } from './optimizer.js';
 import { checkDataOffsets } from '../model/safetensors.js';
 import { isLeftoverTemporary } from './lock.js';
@@ -172,7 +173,7 @@ export function loadCheckpoint(root: string, step: number): Checkpoint {
       throw ioError('read checkpoint file', join(dir, name), e);
     }
   };
-  const raw = JSON.parse(read('trainer-state.json').toString('utf8')) as TrainerState & { optimizerStep: number };
+  const raw = readJsonFile<TrainerState & { optimizerStep: number }>(join(dir, 'trainer-state.json'), 'trainer state');
   const { optimizerStep, ...state } = raw;
   const params = decodeF32Safetensors(read('trainable.safetensors'), join(dir, 'trainable.safetensors'));
   const moments = decodeF32Safetensors(read('optimizer.safetensors'), join(dir, 'optimizer.safetensors'));

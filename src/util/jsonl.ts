@@ -1,5 +1,6 @@
 // JSON Lines in and out. A bad line is reported with its file and line number, never skipped silently.
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirs } from './files.js';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -64,6 +65,6 @@ export function toJsonl(rows: readonly unknown[]): string {
 }
 
 export function writeJsonl(file: string, rows: readonly unknown[]): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   writeFileSync(file, toJsonl(rows));
 }

@@ -40,10 +40,21 @@ export function register(program: Command): void {
     .option('--preset <name>', 'config preset for the judge settings (default: $UNITRACE_PRESET or demo)')
     .option('--config <file>', 'JSON config file overriding the preset')
     .action(async (file: string, opts: ScoreOptions) => {
-      const { existsSync } = await import('node:fs');
       const { resolveConfig } = await import('../../config/index.js');
       const { readEvalItems, scoreFile, formatSummary, claudeClientFor } = await import('../../eval/index.js');
-      if (!existsSync(file)) throw new CliError(`score: no such file: ${file}`, 2);
+      const { inputFileProblem, makeDirs } = await import('../../util/files.js');
+      for (const f of [file, opts.set, opts.reference]) {
+        const problem = f === undefined ? null : inputFileProblem(f);
+        if (problem) throw new CliError(`score: ${problem}`, 2);
+      }
+      // Before any scoring: an --out that cannot be created fails now, not after the work.
+      if (opts.out) {
+        try {
+          makeDirs(opts.out);
+        } catch (e) {
+          throw new CliError(`score: --out: ${(e as Error).message}`, 2);
+        }
+      }
       const judge = opts.judge;
       if (judge !== 'auto' && judge !== 'offline' && judge !== 'claude') throw new CliError(`score: --judge must be auto, offline or claude (got ${judge})`, 2);
       const config = resolveConfig({ preset: opts.preset, file: opts.config, overrides: opts.judgeModel ? [{ eval: { judgeModel: opts.judgeModel } }] : [] });

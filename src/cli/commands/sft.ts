@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { inputFileProblem } from '../../util/files.js';
 import { presetNames, resolveConfig, runDir, type Config, type DeepPartial } from '../../config/index.js';
 import { addConfigOptions, CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, type ConfigOptions, type NumberRule } from '../options.js';
 
@@ -111,7 +111,8 @@ export function register(program: Command): void {
       ...(opts.maxResponseTokens !== undefined && { maxResponseTokens: number(opts.maxResponseTokens, '--max-response-tokens') }),
     });
     const data = opts.data ?? join(runDir(config), 'data', 'sft-unified.jsonl');
-    if (!existsSync(data)) throw new CliError(`training data not found: ${data} (pass --data FILE)`, 2);
+    const problem = inputFileProblem(data);
+    if (problem) throw new CliError(`training data: ${problem} (pass --data FILE)`, 2);
     const out = opts.out ?? join(runDir(config), 'sft');
     const { runSft } = await import('../../train/sft.js');
     const { progressBar, speedLine } = await import('../../train/progress.js');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { inputFileProblem } from '../../util/files.js';
 import { addConfigOptions, CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, POSITIVE, type ConfigOptions } from '../options.js';
 
 interface SynthOptions extends ConfigOptions {
@@ -52,6 +53,8 @@ export function register(program: Command): void {
     const count = int(opts.count, 'count') ?? config.synth.count;
     const seed = int(opts.seed, 'seed') ?? config.seed;
     const families = opts.families ? opts.families.split(',').map((s) => s.trim()).filter(Boolean) : config.synth.families;
+    const problem = opts.prompts === undefined ? null : inputFileProblem(opts.prompts);
+    if (problem) throw new CliError(`synth: --prompts: ${problem}`, 2);
     const { runSynth } = await import('../../synth/run.js');
     let summary;
     try {

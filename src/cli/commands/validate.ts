@@ -1,5 +1,5 @@
 // `unitrace validate FILE.jsonl`: format and code verdicts (issue #2 definitions) for every model output.
-import { existsSync, statSync } from 'node:fs';
+import { inputFileProblem } from '../../util/files.js';
 import type { Command } from 'commander';
 import { CliError } from '../options.js';
 
@@ -58,7 +58,8 @@ export function outputOf(record: unknown, field: string | undefined): { text?: s
 }
 
 async function validateFile(file: string, opts: ValidateOptions): Promise<number> {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`${file}: no such file`, 2);
+  const problem = inputFileProblem(file);
+  if (problem) throw new CliError(problem, 2);
   const timeoutMs = Number(opts.timeoutMs);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout-ms must be a positive number, got ${opts.timeoutMs}`, 2);
   const { streamJsonl } = await import('../../util/jsonl.js');
