@@ -10,7 +10,7 @@ import { loadAdapter, mergeAdapter } from '../model/lora.js';
 import type { Qwen2Model } from '../model/qwen2.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer.js';
 import { sha256, sha256File, stableStringify } from '../util/hash.js';
-import { parseJsonl, toJsonl } from '../util/jsonl.js';
+import { parseJsonl, readTextFile, toJsonl } from '../util/jsonl.js';
 import { boundPairRow } from './bound.js';
 import { writeFileAtomic } from './checkpoint.js';
 import { collateDpo, tokenizePairRow, truncationReport, type PairRow, type TokenizedPair } from './collate.js';
@@ -54,7 +54,7 @@ function readPairRows(data: string | readonly unknown[]): (PairSource & { line?:
   if (typeof data !== 'string') return data.map((row, i) => ({ ...(row as PairRow), id: typeof (row as PairRow).id === 'string' ? (row as PairRow).id! : `pair ${i + 1}` }));
   let text: string;
   try {
-    text = readFileSync(data, 'utf8');
+    text = readTextFile(data);
   } catch (e) {
     throw new Error(`${data}: cannot read preference pairs (${(e as Error).message})`);
   }
@@ -131,7 +131,7 @@ async function dpoInFolder(run: RunFolder, config: Config, opts: DpoRunOptions):
       }
     });
   let pairs = tokenizeAll();
-  if (pairs.length === 0) throw new Error('no preference pairs');
+  if (pairs.length === 0) throw new Error(`${typeof opts.data === 'string' ? `${opts.data}: ` : ''}no preference pairs (the file has no record)`);
 
   const model = await loadModel(config.model.source, { backend: config.engine.backend });
   let trainable: Trainable | null = null;

@@ -26,7 +26,7 @@ export function register(program: Command): void {
   program
     .command('validate')
     .description('score model outputs in a JSONL file against the unified trace format (strict, lenient, logic, code)')
-    .argument('<file>', 'JSONL file; each record holds an output in "response", in --field, or as the last assistant turn of "messages"')
+    .argument('<file>', 'JSONL file; each record (a JSON object) holds an output in "response", in --field, or as the last assistant turn of "messages"; a line that is not a JSON object is malformed: reported with file:line, skipped and counted (summary.malformed)')
     .option('--field <name>', 'record field holding the output (a string, or a message list whose last assistant turn is taken)')
     .option('--execute', 'also run each <code> section in the Python sandbox (codeRuns, stdout)')
     .option('--json', 'print one JSON object {"summary": {...}, "records": [...]} instead of text')
