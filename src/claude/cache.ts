@@ -1,8 +1,8 @@
 // On-disk response cache keyed by (model, prompt, parameters): a rerun is free and reproducible, and an
 // interrupted run resumes without paying twice. Files hold the request and the response, never the key.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { makeDirs } from '../util/files.js';
 import { dirname, join } from 'node:path';
+import { makeDirs } from '../util/files.js';
 import { sha256, stableStringify } from '../util/hash.js';
 
 export interface CachedResponse {

@@ -1,6 +1,7 @@
 // Reading eval items and externally produced responses (e.g. from a model trained with TRL), with
 // errors that name the file and line.
 import type { InstructionCheck } from '../data/checks.js';
+import { checkInputFile } from '../util/files.js';
 import { readJsonlFile } from '../util/jsonl.js';
 import type { EvalItem, Message } from './types.js';
 
@@ -54,6 +55,7 @@ function asMessages(raw: unknown, where: string): Message[] {
 }
 
 export function readEvalItems(file: string): EvalItem[] {
+  checkInputFile(file, 'eval items JSONL');
   const rows = readJsonlFile(file);
   const items = rows.map((r) => {
     if (r.error) throw r.error;
@@ -106,6 +108,7 @@ export function readOutputs(file: string, opts: { field?: string; items?: readon
   const byId = new Map((opts.items ?? []).map((it) => [it.id, it]));
   const outputs: ExternalOutput[] = [];
   const errors: string[] = [];
+  checkInputFile(file, 'model outputs JSONL');
   for (const row of readJsonlFile<Record<string, unknown>>(file)) {
     if (row.error) {
       errors.push(row.error.message);

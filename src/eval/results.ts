@@ -1,8 +1,8 @@
 // Scoring a batch of outputs, and the files a run keeps: eval/<model>/responses.jsonl (every response
 // with its verdicts) and eval/summary.json (the aggregate table, the judge, decoding settings and seeds).
 import { writeFileSync } from 'node:fs';
-import { makeDirs } from '../util/files.js';
 import { join } from 'node:path';
+import { makeDirs } from '../util/files.js';
 import type { CodeSandbox } from '../sandbox/types.js';
 import { sha256File } from '../util/hash.js';
 import { writeJsonl } from '../util/jsonl.js';

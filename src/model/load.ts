@@ -1,9 +1,9 @@
 // Model folders: load a Hugging Face Qwen2 folder (or the embedded tiny model), save one, and make
 // random-init models for tests and benchmarks.
 import { existsSync, writeFileSync } from 'node:fs';
-import { makeDirs } from '../util/files.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { makeDirs } from '../util/files.js';
 import { ensureBackend, matmulPath, type BackendPreference } from '../engine/backend.js';
 import { resolveModelDir } from './folder.js';
 import type { Rng } from '../util/rng.js';

@@ -2,9 +2,9 @@
 // with rsLoRA). Parameters are tf.Variables keyed by PEFT's saved names, e.g.
 // `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight` ([r, in]); `...lora_B.weight` ([out, r]).
 import { existsSync, writeFileSync } from 'node:fs';
-import { makeDirs, readJsonFile } from '../util/files.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import type { LoraConfig } from '../config/schema.js';
 import type { Rng } from '../util/rng.js';
 import { Checkpoint, writeSafetensors } from './safetensors.js';

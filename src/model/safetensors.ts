@@ -1,8 +1,8 @@
 // safetensors reading and writing (single files and sharded folders with an index), always
 // converting to and from float32 in memory. Errors name the tensor and the file at fault.
 import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { makeDirs, readJsonFile } from '../util/files.js';
 import { basename, dirname, join } from 'node:path';
+import { makeDirs, readJsonFile } from '../util/files.js';
 
 export type Dtype = 'F32' | 'F16' | 'BF16' | 'F64';
 const BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };

@@ -4,9 +4,9 @@
 // ids: model id i is the real Qwen id map[i]; base ids outside the map are spelled with byte tokens.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirs, readJsonFile } from '../util/files.js';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import { fromRoot } from '../util/paths.js';
 
 export interface ChatMessage {

@@ -2,8 +2,8 @@
 // tslab kernelspec (.jupyter/kernels/tslab, written by `npm ci`). Parameters travel as environment variables.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
-import { makeDirs } from '../util/files.js';
 import { basename, delimiter, dirname, join } from 'node:path';
+import { makeDirs } from '../util/files.js';
 import { fromRoot } from '../util/paths.js';
 
 export interface JupyterCheck {

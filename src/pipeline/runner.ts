@@ -4,8 +4,9 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { installedPackages } from '../report/data.js';
+import { writeFileAtomic } from '../train/checkpoint.js';
 import { lockFolder } from '../train/lock.js';
-import { makeDirs } from '../util/files.js';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import { allDone, clearFailed, clearMarkers, configHash, pipelineDir, progressLog, readDone, readFailed, type DoneMarker } from './markers.js';
 import { ensureRunConfig, runStage, StageError, stageLogger, type Stage, type StageContext, type StageHooks } from './stage.js';
 
@@ -69,7 +70,7 @@ function followProgress(file: string, print: (line: string) => void): () => void
 
 export function writePipelineManifest(runDir: string, config: Config, extra: Record<string, unknown>): void {
   const file = join(pipelineDir(runDir), 'manifest.json');
-  const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const before = existsSync(file) ? readJsonFile<Record<string, unknown>>(file, 'pipeline manifest') : {};
   const stages = allDone(runDir).map((m) => ({ stage: m.stage, wallSeconds: m.wallSeconds, mode: m.mode, finishedAt: m.finishedAt }));
   const manifest = {
     ...before,
@@ -85,7 +86,7 @@ export function writePipelineManifest(runDir: string, config: Config, extra: Rec
     stagesWallSeconds: stages.reduce((a, s) => a + s.wallSeconds, 0),
   };
   makeDirs(pipelineDir(runDir));
-  writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomic(file, JSON.stringify(manifest, null, 2) + '\n');
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {

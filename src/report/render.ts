@@ -1,9 +1,9 @@
 // `unitrace report RUN_DIR --out DIR`: index.html (self-contained), report-data.json (the numbers behind
 // it, also read by report.qmd), report.qmd (for Quarto users) and report.pdf when Chromium is installed.
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
-import { makeDirs } from '../util/files.js';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { makeDirs } from '../util/files.js';
 import { fromRoot } from '../util/paths.js';
 import { findChromium, launchChromium } from './chromium.js';
 import { buildReportData, reportDataFile, type ReportData } from './data.js';

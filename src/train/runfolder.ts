@@ -26,11 +26,7 @@ export class RunFolder {
   constructor(readonly dir: string) {
     this.metricsFile = join(dir, 'metrics.jsonl');
     this.checkpoints = join(dir, 'checkpoints');
-    try {
-      makeDirs(dir);
-    } catch (e) {
-      throw ioError('create run folder', dir, e);
-    }
+    makeDirs(dir);
   }
 
   private folderLock: FolderLock | null = null;

@@ -38,14 +38,25 @@ test('readJsonFile names the file of a truncated or empty JSON', () => {
   assert.throws(() => readJsonFile(dir), /is a directory, not a JSON file/);
 });
 
-test('`unitrace score --out /proc/nope` and folders given as files fail fast with exit 2', { skip: !existsSync('/proc/self') && 'no /proc here' }, () => {
+test('`unitrace score --out /proc/nope` (and synth, mix) and folders given as files fail fast with exit 2', { skip: !existsSync('/proc/self') && 'no /proc here' }, () => {
   const outputs = join(dir, 'outputs.jsonl');
   writeFileSync(outputs, JSON.stringify({ id: 'a', response: '<answer>1</answer>', groundTruth: 1 }) + '\n');
   const proc = cli(['score', outputs, '--no-execute', '--judge', 'offline', '--out', '/proc/nope']);
   assert.equal(proc.status, 2, proc.stderr);
   assert.match(proc.stderr, /score: --out: cannot create \/proc\/nope: \/proc does not accept a new folder/);
+  // Outputs checked before the work (synth may pay for Claude requests, eval generates for minutes).
+  for (const [args, message] of [
+    [['synth', '--count', '2', '--no-filter', '--out', '/proc/nope/traces.jsonl'], /synth: cannot create \/proc\/nope: \/proc does not accept/],
+    [['mix', '--out', '/proc/nope'], /mix: cannot create \/proc\/nope/],
+  ] as const) {
+    const r = cli([...args]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\d+\/\d+ done|mix \[/, 'failed before doing the work');
+  }
   mkdirSync(join(dir, 'folder.jsonl'));
-  for (const args of [['score', join(dir, 'folder.jsonl')], ['validate', join(dir, 'folder.jsonl')], ['sft', '--data', join(dir, 'folder.jsonl')]]) {
+  const folder = join(dir, 'folder.jsonl');
+  for (const args of [['score', folder], ['validate', folder], ['sft', '--data', folder], ['eval', '--model', 'embedded', '--set', folder, '--out', join(dir, 'ev')]]) {
     const r = cli(args);
     assert.equal(r.status, 2, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /folder\.jsonl: is a directory, not a file/, args[0]);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { inputFileProblem } from '../../util/files.js';
 import type { Command } from 'commander';
+import { inputFileProblem } from '../../util/files.js';
 import { runDir } from '../../config/index.js';
 import { addConfigOptions, CliError, COUNT } from '../options.js';
 import { addTrainOptions, interruptible, number, presetDefaults, trainConfig, type TrainCliOptions } from './sft.js';

@@ -1,5 +1,6 @@
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { inputFileProblem } from '../../util/files.js';
+import { inputFileProblem, makeDirs } from '../../util/files.js';
 import { addConfigOptions, CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, POSITIVE, type ConfigOptions } from '../options.js';
 
 interface SynthOptions extends ConfigOptions {
@@ -55,6 +56,12 @@ export function register(program: Command): void {
     const families = opts.families ? opts.families.split(',').map((s) => s.trim()).filter(Boolean) : config.synth.families;
     const problem = opts.prompts === undefined ? null : inputFileProblem(opts.prompts);
     if (problem) throw new CliError(`synth: --prompts: ${problem}`, 2);
+    // Before any (possibly paid) request: output folders that cannot be created fail now.
+    try {
+      for (const f of [opts.out, opts.rejected]) if (f !== undefined) makeDirs(dirname(resolve(f)));
+    } catch (e) {
+      throw new CliError(`synth: ${(e as Error).message}`, 2);
+    }
     const { runSynth } = await import('../../synth/run.js');
     let summary;
     try {

@@ -1,6 +1,6 @@
 // `unitrace validate FILE.jsonl`: format and code verdicts (issue #2 definitions) for every model output.
-import { inputFileProblem } from '../../util/files.js';
 import type { Command } from 'commander';
+import { inputFileProblem } from '../../util/files.js';
 import { CliError } from '../options.js';
 
 interface ValidateOptions {
