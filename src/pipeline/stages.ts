@@ -110,14 +110,16 @@ const evalStage: Stage = {
   },
 };
 
+/** Where the pipeline's report goes: report.out, a relative one inside the run folder (runs/demo/report). */
+export const reportDir = (config: Config, runDir: string): string => resolve(runDir, config.report.out);
+
 const reportStage: Stage = {
   name: 'report',
   describe: 'render the report (HTML, report-data.json, PDF when Chromium is installed)',
   always: true,
   async run(ctx) {
     const { renderReport } = await import('../report/render.js');
-    // A relative report.out lives in the run folder, wherever the pipeline was started from.
-    const r = await renderReport(ctx.runDir, { out: resolve(ctx.runDir, ctx.config.report.out), log: (l) => ctx.log(`  ${l}`) });
+    const r = await renderReport(ctx.runDir, { out: reportDir(ctx.config, ctx.runDir), log: (l) => ctx.log(`  ${l}`) });
     return { html: r.html, pdf: r.pdf };
   },
 };

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { addConfigOptions, CliError, configFromOptions, type ConfigOptions } from '../options.js';
 
@@ -22,7 +22,7 @@ export function register(program: Command): void {
       .option('--restart', 'forget the finished stages of this run folder and run everything again')
       .option('--run-dir <dir>', 'run folder (default: <run.dir>/<run.name> from the config, e.g. runs/demo); the report goes to <run-dir>/<report.out>, e.g. runs/demo/report'),
   ).action(async (opts: PipelineCliOptions) => {
-    const { runPipeline, defaultStages, checkJupyter, ensureFreshBundle, executeNotebook, StageError } = await import('../../pipeline/index.js');
+    const { runPipeline, defaultStages, checkJupyter, ensureFreshBundle, executeNotebook, reportDir, StageError } = await import('../../pipeline/index.js');
     const { fromRoot } = await import('../../util/paths.js');
     const config = configFromOptions(opts);
     const runDir = resolve(opts.runDir ?? resolve(config.run.dir, config.run.name));
@@ -42,7 +42,7 @@ export function register(program: Command): void {
       console.log(`pipeline: finished in ${(r.wallSeconds / 60).toFixed(1)} min (ran: ${r.ran.join(', ') || 'nothing'}; skipped: ${r.skipped.join(', ') || 'nothing'})`);
       for (const m of r.markers) console.log(`  ${m.stage.padEnd(14)} ${m.wallSeconds.toFixed(1).padStart(8)} s  (${m.mode})`);
       if (r.notebooks.length) console.log(`pipeline: executed notebooks in ${resolve(runDir, 'notebooks')}`);
-      const html = resolve(runDir, config.report.out, 'index.html');
+      const html = join(reportDir(config, runDir), 'index.html');
       if (existsSync(html)) console.log(`pipeline: report in ${relative(process.cwd(), html) || html}`);
     } catch (e) {
       if (e instanceof StageError) throw new CliError(`${e.message}\nfix the cause and rerun: finished stages are kept`, 1);
