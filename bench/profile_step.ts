@@ -4,7 +4,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { LocalGradComputer } from '../src/engine/local.js';
+import { LocalGradComputer } from '../src/train/grad/local.js';
 import { parseConfig, weightShapes } from '../src/model/config.js';
 import { writeRandomCheckpoint } from '../src/model/load.js';
 import { peftKey, moduleWeightName } from '../src/model/lora.js';

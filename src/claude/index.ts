@@ -8,3 +8,5 @@ export { itemOfProblem, runTeacher, teacherRequest } from './teacher.js';
 export type { TeacherItem, TeacherOptions, TeacherOutcome } from './teacher.js';
 export { clientFromConfig, synthesizeWithClaude } from './synthesize.js';
 export type { SynthesisResult, SynthesizeOptions } from './synthesize.js';
+export { claudeTraces } from './run.js';
+export type { ClaudeTeacherOptions } from './run.js';

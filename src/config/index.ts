@@ -1,10 +1,12 @@
 // Resolving a config: preset, then a JSON file, then dotted overrides (e.g. `sft.epochs=3`), then checked.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { assertKnownKeys } from './keys.js';
 import { configSchema, type Config, type DeepPartial } from './schema.js';
 import { paper, presetNames, presetOverrides } from './presets.js';
 
-export { configSchema, type Config, type DeepPartial, type LoraConfig } from './schema.js';
+export { configSchema, LORA_MODULES, type Config, type DeepPartial, type LoraConfig, type LoraModule, type TrainingConfig } from './schema.js';
+export { assertKnownKeys, describeKey, explainFields, keyPaths, nearestKey, unknownKeys, type FieldHelp } from './keys.js';
 export { presetNames } from './presets.js';
 
 export function deepMerge<T>(base: T, patch: DeepPartial<T> | undefined): T {
@@ -50,6 +52,8 @@ export interface ResolveOptions {
 export function resolveConfig(options: ResolveOptions = {}): Config {
   const preset = options.preset ?? process.env.UNITRACE_PRESET ?? 'demo';
   if (!(preset in presetOverrides)) throw new Error(`unknown preset '${preset}' (known: ${presetNames.join(', ')})`);
+  assertKnownKeys(paper, 'preset paper');
+  assertKnownKeys(presetOverrides[preset], `preset ${preset}`);
   let config = deepMerge(paper, presetOverrides[preset]);
   if (options.file) {
     let patch: DeepPartial<Config>;
@@ -58,9 +62,14 @@ export function resolveConfig(options: ResolveOptions = {}): Config {
     } catch (e) {
       throw new Error(`${options.file}: cannot read config (${(e as Error).message})`);
     }
+    assertKnownKeys(patch, options.file);
     config = deepMerge(config, patch);
   }
-  for (const o of options.overrides ?? []) config = deepMerge(config, typeof o === 'string' ? parseOverride(o) : o);
+  for (const o of options.overrides ?? []) {
+    const patch = typeof o === 'string' ? parseOverride(o) : o;
+    assertKnownKeys(patch, typeof o === 'string' ? `--set ${o}` : 'override');
+    config = deepMerge(config, patch);
+  }
   const checked = configSchema.safeParse(config);
   if (!checked.success) {
     const issues = checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

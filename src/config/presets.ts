@@ -1,8 +1,11 @@
 // Named presets. `paper` is the paper's exact settings; `demo` and `smoke` shrink the budget so the
 // whole pipeline runs on a laptop (demo: minutes; smoke: about a minute, for tests).
-import type { Config, DeepPartial } from './schema.js';
+import type { Config, DeepPartial, LoraConfig } from './schema.js';
 
-const paperLora = { r: 16, alpha: 32, dropout: 0.1, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+const paperLora: LoraConfig = { r: 16, alpha: 32, dropout: 0.1, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+
+/** PyTorch's AdamW defaults, as TRL uses them. */
+const paperAdam = { adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 };
 
 export const paper: Config = {
   preset: 'paper',
@@ -29,6 +32,7 @@ export const paper: Config = {
     maxPromptTokens: 256,
     maxResponseTokens: 1024,
     weightDecay: 0,
+    ...paperAdam,
     maxGradNorm: 1,
     mode: 'lora',
     lora: paperLora,
@@ -43,6 +47,10 @@ export const paper: Config = {
     batchSize: 4,
     gradAccum: 4,
     epochs: 3,
+    maxPromptTokens: 256,
+    maxResponseTokens: 1024,
+    weightDecay: 0,
+    ...paperAdam,
     maxGradNorm: 1,
     lora: paperLora,
     onPolicy: false,
@@ -55,6 +63,7 @@ export const paper: Config = {
     topP: 1,
     judge: 'auto',
     judgeModel: 'claude-sonnet-5-5',
+    judgeConcurrency: 4,
     bootstrap: 1000,
     sandboxTimeoutMs: 5000,
     batchSize: 16,
@@ -70,7 +79,7 @@ export const presetOverrides: Record<string, DeepPartial<Config>> = {
     run: { name: 'demo' },
     model: { source: 'embedded' },
     sft: { lr: 2e-3, maxPromptTokens: 96, maxResponseTokens: 256, baselineEpochs: 10 },
-    dpo: { lr: 5e-4 },
+    dpo: { lr: 5e-4, maxPromptTokens: 96, maxResponseTokens: 256 },
     mix: { evalPerFamily: 8 },
     eval: { maxNewTokens: 384, bootstrap: 500 },
   },
@@ -81,7 +90,7 @@ export const presetOverrides: Record<string, DeepPartial<Config>> = {
     synth: { count: 24 },
     mix: { nOriginal: 36, nSynthetic: 24, nCot: 40, evalPerFamily: 1, nPairs: 16 },
     sft: { epochs: 2, lr: 2e-3, gradAccum: 1, maxPromptTokens: 64, maxResponseTokens: 160, baselineEpochs: 1, checkpointEvery: 10 },
-    dpo: { lr: 5e-4, epochs: 1, gradAccum: 1, checkpointEvery: 5 },
+    dpo: { lr: 5e-4, epochs: 1, gradAccum: 1, checkpointEvery: 5, maxPromptTokens: 64, maxResponseTokens: 160 },
     eval: { maxNewTokens: 160, bootstrap: 200 },
   },
 };

@@ -1,5 +1,6 @@
 // The dataset rows every stage exchanges (docs/ARCHITECTURE.md, "Shared data shapes").
 import type { InstructionCheck } from './checks.js';
+import type { Corruption } from '../synth/corrupt.js';
 
 export interface Message {
   role: 'system' | 'user' | 'assistant';
@@ -17,7 +18,8 @@ export interface SftExample {
   id: string;
 }
 
-export type RejectedKind = 'wrong-arithmetic' | 'answer-disagrees' | 'missing-section' | 'plain-answer' | 'ultrafeedback';
+/** How a pair's rejected side was made: one of synth's corruptions, or an UltraFeedback response. */
+export type RejectedKind = Corruption | 'ultrafeedback';
 
 /** One preference pair in TRL's conversational format with an explicit prompt. */
 export interface PreferencePair {

@@ -273,7 +273,7 @@ export async function evaluateRun(config: Config, runDir: string, opts: Evaluate
       reference: name === 'reference' ? null : reference,
       seed: config.seed,
       model: name,
-      concurrency: config.synth.concurrency,
+      concurrency: config.eval.judgeConcurrency,
       onProgress: (done, total) => opts.onProgress?.({ model: name, stage: 'judge', done, total }),
     });
     writeResponses(evalDir, name, rows);
@@ -353,7 +353,7 @@ export async function evaluateOne(config: Config, opts: EvaluateOneOptions): Pro
     reference: null,
     seed: config.seed,
     model: opts.name,
-    concurrency: config.synth.concurrency,
+    concurrency: config.eval.judgeConcurrency,
     onProgress: (done, total) => opts.onProgress?.({ model: opts.name, stage: 'judge', done, total }),
   });
   writeResponses(opts.out, opts.name, result.rows);

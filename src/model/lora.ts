@@ -4,15 +4,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { LORA_MODULES, type LoraConfig, type LoraModule } from '../config/schema.js';
 import { makeDirs, readJsonFile } from '../util/files.js';
-import type { LoraConfig } from '../config/schema.js';
 import type { Rng } from '../util/rng.js';
 import { Checkpoint, writeSafetensors } from './safetensors.js';
 import type { Qwen2Model } from './qwen2.js';
 
-export type { LoraConfig };
-export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
-export type LoraModule = (typeof LORA_MODULES)[number];
+export { LORA_MODULES, type LoraConfig, type LoraModule };
 export const DEFAULT_TARGETS: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
 
 const ATTN = new Set<string>(['q_proj', 'k_proj', 'v_proj', 'o_proj']);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { applyRope, attention, embedding, linear, rmsNorm, ropeCosSin, swiglu } from '../engine/ops.js';
 import type { Qwen2Config } from './config.js';
 import { weightShapes } from './config.js';
-import type { LoraAdapter, LoraModule } from './lora.js';
+import type { LoraModule } from '../config/schema.js';
 
 /** Per-layer key/value tensors kept between generation steps; [B,S,Hkv*D] each. */
 export class KvCache {
@@ -26,8 +26,16 @@ export class KvCache {
   }
 }
 
+/** What the forward pass needs of a LoRA adapter (src/model/lora.ts `LoraAdapter` is one). */
+export interface ForwardAdapter {
+  readonly scaling: number;
+  readonly config: { readonly dropout: number };
+  /** A [r,in], B [out,r] of a layer's module, when the adapter targets it. */
+  pair(layer: number, module: LoraModule): { a: tf.Variable; b: tf.Variable } | undefined;
+}
+
 export interface ForwardOptions {
-  lora?: LoraAdapter;
+  lora?: ForwardAdapter;
   /** Extended in place with this call's keys and values. */
   cache?: KvCache;
   /** [B, pastLength + T]: 1 for real tokens, 0 for padding (over cached and new positions). */

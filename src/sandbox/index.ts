@@ -10,7 +10,6 @@ import { createSandboxPool, type SandboxOptions, type SandboxPool } from './pool
 export { createSandboxPool } from './pool.js';
 export type { SandboxOptions, SandboxPool, SandboxStats } from './pool.js';
 export type { CodeSandbox, CompileResult, RunOptions, RunResult, RunStatus } from './types.js';
-export { extractPython } from '../trace/code.js';
 
 let shared: SandboxPool | null = null;
 

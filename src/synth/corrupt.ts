@@ -1,11 +1,10 @@
 // Corrupted traces for DPO's rejected side: each breaks one thing the quality filter checks.
 import { renderTrace } from '../trace/render.js';
-import type { RejectedKind } from '../data/types.js';
 import type { Rng } from '../util/rng.js';
 import type { Problem } from './types.js';
 
 export const CORRUPTIONS = ['wrong-arithmetic', 'answer-disagrees', 'missing-section', 'plain-answer'] as const;
-export type Corruption = (typeof CORRUPTIONS)[number] & RejectedKind;
+export type Corruption = (typeof CORRUPTIONS)[number];
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const NUMBER = /-?\d+(?:\.\d+)?/g;

@@ -1,6 +1,6 @@
-// `unitrace synth` as a function: generate problems, get traces (offline or Claude), filter, write JSONL.
+// `unitrace synth` as a function: a teacher's traces (offline here, Claude's in src/claude/run.ts), filtered,
+// written as JSONL. The teacher is passed in, so synth knows nothing of Claude.
 import type { CodeSandbox } from '../sandbox/types.js';
-import { sha256 } from '../util/hash.js';
 import { readTextFile, writeJsonl } from '../util/jsonl.js';
 import { emptyRejections, filterTrace } from './filter.js';
 import { generateProblems } from './offline.js';
@@ -16,30 +16,42 @@ export interface SynthRecord {
   tolerance?: number;
 }
 
+/** What a teacher hands back: kept records, rejected rows with their reason, counts by reason. */
+export interface Traces {
+  total: number;
+  kept: SynthRecord[];
+  rejected: unknown[];
+  rejections: Record<string, number>;
+  claude?: { requests: number; cacheHits: number; retries: number };
+}
+
+export interface TraceContext {
+  /** The sandbox for the quality filter, started on first call. */
+  sandbox(): Promise<CodeSandbox>;
+  sandboxTimeoutMs?: number;
+  progress?: (done: number, kept: number) => void;
+  log: (line: string) => void;
+}
+
+/** A teacher: the offline one below, or Claude's (src/claude/run.ts `claudeTraces`). */
+export type TraceSource = (ctx: TraceContext) => Promise<Traces>;
+
 export interface RunSynthOptions {
-  teacher: 'offline' | 'claude';
-  count: number;
-  seed: number;
+  source: TraceSource;
   out: string;
-  families?: readonly string[];
-  /** Offline: run each trace through the quality filter (default true). Claude traces are always filtered. */
-  filter?: boolean;
   rejectedOut?: string;
-  /** Claude only: a prompt file instead of family problems. */
-  prompts?: string;
-  claude?: {
-    model: string;
-    concurrency: number;
-    useBatchApi: boolean;
-    cacheDir: string;
-    baseURL?: string;
-    /** Total time one request may take, retries included, before the run stops (default: the client's). */
-    deadlineMs?: number;
-  };
   sandbox?: CodeSandbox;
   sandboxTimeoutMs?: number;
   progress?: (done: number, kept: number) => void;
   log?: (line: string) => void;
+}
+
+export interface OfflineTeacherOptions {
+  count: number;
+  seed: number;
+  families?: readonly string[];
+  /** Run each trace through the quality filter (default true). */
+  filter?: boolean;
 }
 
 export interface SynthSummary {
@@ -49,7 +61,8 @@ export interface SynthSummary {
   claude?: { requests: number; cacheHits: number; retries: number };
 }
 
-const record = (p: Problem, trace: string): SynthRecord => ({
+/** The JSONL row of a family problem answered with `trace`. */
+export const synthRecord = (p: Problem, trace: string): SynthRecord => ({
   messages: [
     { role: 'user', content: p.question },
     { role: 'assistant', content: trace },
@@ -87,9 +100,8 @@ export function readPromptFile(file: string): { prompt: string; groundTruth?: st
   return out;
 }
 
+/** `unitrace synth`: get traces from the teacher, write the kept and (optionally) the rejected rows. */
 export async function runSynth(opts: RunSynthOptions): Promise<SynthSummary> {
-  const log = opts.log ?? (() => {});
-  const rejectedRows: unknown[] = [];
   let ownSandbox: { close(): Promise<void> } | null = null;
   const sandbox = async (): Promise<CodeSandbox> => {
     if (opts.sandbox) return opts.sandbox;
@@ -100,102 +112,47 @@ export async function runSynth(opts: RunSynthOptions): Promise<SynthSummary> {
     return pool;
   };
   try {
-    if (opts.teacher === 'offline') {
-      if (opts.prompts) throw new Error('--prompts needs the claude teacher (the offline teacher only knows its families)');
-      const problems = generateProblems({ seed: opts.seed, count: opts.count, families: opts.families });
-      const rejections = emptyRejections();
-      const kept: SynthRecord[] = [];
-      if (opts.filter === false) {
-        problems.forEach((p, i) => {
-          kept.push(record(p, p.trace));
-          opts.progress?.(i + 1, kept.length);
-        });
-      } else {
-        const sb = await sandbox();
-        let done = 0;
-        let passed = 0;
-        const verdicts = await Promise.all(
-          problems.map(async (p) => {
-            const v = await filterTrace(p.trace, p, sb, opts.sandboxTimeoutMs);
-            if (v.ok) passed++;
-            opts.progress?.(++done, passed);
-            return v;
-          }),
-        );
-        verdicts.forEach((v, i) => {
-          const p = problems[i]!;
-          if (v.ok) kept.push(record(p, p.trace));
-          else {
-            rejections[v.reason!]!++;
-            rejectedRows.push({ id: p.id, family: p.family, reason: v.reason, detail: v.detail });
-            log(`rejected ${p.id}: ${v.reason} (${v.detail})`);
-          }
-        });
-      }
-      writeJsonl(opts.out, kept);
-      if (opts.rejectedOut) writeJsonl(opts.rejectedOut, rejectedRows);
-      return { total: problems.length, kept: kept.length, rejections };
-    }
-
-    // Claude.
-    if (!opts.claude) throw new Error('claude settings missing');
-    const { ClaudeClient } = await import('../claude/client.js');
-    const { runTeacher, itemOfProblem } = await import('../claude/teacher.js');
-    const client = new ClaudeClient({
-      ...opts.claude,
-      baseURL: opts.claude.baseURL,
-      onEvent: (e) => {
-        if (e.type === 'waiting')
-          log(`claude: waiting for ${e.host}: ${e.inFlight} request(s) without an answer, the oldest for ${Math.round(e.waitedMs / 1000)} s (deadline ${Math.round(e.deadlineMs / 1000)} s)`);
-        else if (e.type === 'retry') log(`claude: retrying in ${(e.delayMs / 1000).toFixed(1)} s after ${e.reason}`);
-      },
-    });
-    let items;
-    let byId: Map<string, Problem> | null = null;
-    if (opts.prompts) {
-      items = readPromptFile(opts.prompts)
-        .slice(0, opts.count || undefined)
-        .map((r) => ({
-          id: `prompt-${sha256(r.prompt).slice(0, 12)}`,
-          question: r.prompt,
-          ...(r.groundTruth !== undefined ? { truth: { groundTruth: r.groundTruth, kind: 'number' as const } } : {}),
-        }))
-        .map((it) => (it.truth && typeof it.truth.groundTruth === 'string' ? { ...it, truth: { ...it.truth, kind: 'text' as const } } : it));
-    } else {
-      const problems = generateProblems({ seed: opts.seed, count: opts.count, families: opts.families });
-      byId = new Map(problems.map((p) => [p.id, p]));
-      items = problems.map(itemOfProblem);
-    }
-    const sb = await sandbox();
-    let kept = 0;
-    const { outcomes, rejections } = await runTeacher(items, {
-      client,
-      sandbox: sb,
-      useBatchApi: opts.claude.useBatchApi,
-      sandboxTimeoutMs: opts.sandboxTimeoutMs,
-      onOutcome: (o, done) => {
-        if (o.ok) kept++;
-        else log(`rejected ${o.item.id}: ${o.reason}${o.detail ? ` (${o.detail})` : ''}`);
-        opts.progress?.(done, kept);
-      },
-    });
-    const rows: SynthRecord[] = [];
-    for (const o of outcomes) {
-      if (!o.ok) {
-        rejectedRows.push({ id: o.item.id, family: o.item.family, reason: o.reason, detail: o.detail, response: o.trace });
-        continue;
-      }
-      const p = byId?.get(o.item.id);
-      rows.push(
-        p
-          ? record(p, o.trace!)
-          : { messages: [{ role: 'user', content: o.item.question }, { role: 'assistant', content: o.trace! }], ...(o.item.truth ? { groundTruth: o.item.truth.groundTruth } : {}), source: 'unified', id: o.item.id },
-      );
-    }
-    writeJsonl(opts.out, rows);
-    if (opts.rejectedOut) writeJsonl(opts.rejectedOut, rejectedRows);
-    return { total: items.length, kept: rows.length, rejections, claude: { requests: client.stats.requests, cacheHits: client.stats.cacheHits, retries: client.stats.retries } };
+    const traces = await opts.source({ sandbox, sandboxTimeoutMs: opts.sandboxTimeoutMs, progress: opts.progress, log: opts.log ?? (() => {}) });
+    writeJsonl(opts.out, traces.kept);
+    if (opts.rejectedOut) writeJsonl(opts.rejectedOut, traces.rejected);
+    return { total: traces.total, kept: traces.kept.length, rejections: traces.rejections, ...(traces.claude ? { claude: traces.claude } : {}) };
   } finally {
     await (ownSandbox as { close(): Promise<void> } | null)?.close();
   }
+}
+
+/** The offline teacher: each family problem's own trace, kept when it passes the quality filter. */
+export function offlineTraces(o: OfflineTeacherOptions): TraceSource {
+  return async (ctx) => {
+    const problems = generateProblems({ seed: o.seed, count: o.count, families: o.families });
+    const traces: Traces = { total: problems.length, kept: [], rejected: [], rejections: emptyRejections() };
+    if (o.filter === false) {
+      problems.forEach((p, i) => {
+        traces.kept.push(synthRecord(p, p.trace));
+        ctx.progress?.(i + 1, traces.kept.length);
+      });
+      return traces;
+    }
+    const sb = await ctx.sandbox();
+    let done = 0;
+    let passed = 0;
+    const verdicts = await Promise.all(
+      problems.map(async (p) => {
+        const v = await filterTrace(p.trace, p, sb, ctx.sandboxTimeoutMs);
+        if (v.ok) passed++;
+        ctx.progress?.(++done, passed);
+        return v;
+      }),
+    );
+    verdicts.forEach((v, i) => {
+      const p = problems[i]!;
+      if (v.ok) traces.kept.push(synthRecord(p, p.trace));
+      else {
+        traces.rejections[v.reason!]!++;
+        traces.rejected.push({ id: p.id, family: p.family, reason: v.reason, detail: v.detail });
+        ctx.log(`rejected ${p.id}: ${v.reason} (${v.detail})`);
+      }
+    });
+    return traces;
+  };
 }

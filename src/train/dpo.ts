@@ -15,7 +15,7 @@ import { boundPairRow } from './bound.js';
 import { writeFileAtomic } from './checkpoint.js';
 import { collateDpo, tokenizePairRow, truncationReport, type PairRow, type TokenizedPair } from './collate.js';
 import { onPolicyPairs, type PairSource } from './onpolicy.js';
-import { planSteps, trainLoop } from './loop.js';
+import { loopSettings, planSteps, trainLoop } from './loop.js';
 import type { RunFolder } from './runfolder.js';
 import { sequenceLogProbs } from './objectives.js';
 import { copyTokenizerFiles, engineComputer, loopBindings, makeTrainable, type Trainable } from './session.js';
@@ -118,7 +118,7 @@ async function dpoInFolder(run: RunFolder, config: Config, opts: DpoRunOptions):
   // Data first: a malformed row should fail before any model is loaded.
   let rows = readPairRows(opts.data);
   const lines = rows.map((r) => r.line);
-  const limits = { maxPromptTokens: config.sft.maxPromptTokens, maxResponseTokens: config.sft.maxResponseTokens };
+  const limits = { maxPromptTokens: dpo.maxPromptTokens, maxResponseTokens: dpo.maxResponseTokens };
   const dir = resolveModelDir(config.model.source);
   const tokenizer = loadTokenizer(dir);
   const tokenizeAll = () =>
@@ -196,14 +196,7 @@ async function dpoInFolder(run: RunFolder, config: Config, opts: DpoRunOptions):
         run,
         fingerprint,
         seed: config.seed,
-        epochs: dpo.epochs,
-        batchSize: dpo.batchSize,
-        gradAccum: dpo.gradAccum,
-        lr: dpo.lr,
-        warmupRatio: dpo.warmupRatio,
-        maxGradNorm: dpo.maxGradNorm,
-        weightDecay: 0,
-        checkpointEvery: dpo.checkpointEvery,
+        ...loopSettings(dpo),
         lengths: pairs.map((p) => Math.max(p.chosen.ids.length, p.rejected.ids.length)),
         makeBatch: (indices, seed) =>
           collateDpo(

@@ -22,7 +22,9 @@ export { objectives, sftObjective, dpoObjective, sequenceLogProbs, type Objectiv
 export { AdamW, clipGradNorm, globalNorm, GradAccumulator, linearSchedule, warmupSteps, defaultAdamW, type AdamWOptions, type AdamWState, type ParamMap } from './optimizer.js';
 export { saveCheckpoint, loadCheckpoint, latestCheckpoint, listCheckpoints, writeFileAtomic, type Checkpoint, type TrainerState } from './checkpoint.js';
 export { RunFolder, type MetricsRow } from './runfolder.js';
-export { trainLoop, planSteps, type GradComputer, type LoopOptions, type LoopResult } from './loop.js';
+export { trainLoop, planSteps, type LoopOptions, type LoopResult } from './loop.js';
+export { createGradComputer, resolveWorkers, shardRows, combineShards, type GradComputer, type GradComputerSpec, type GradResult } from './grad/parallel.js';
+export { runTrainBench, trainStepFlops, type TrainBenchOptions, type TrainBenchResult } from './bench.js';
 export { engineComputer, makeTrainable, type ComputerSpec, type ComputerFactory } from './session.js';
 export { runSft, type TrainRunOptions, type TrainRunResult } from './sft.js';
 export { runDpo, referenceLogProbs, type DpoRunOptions, type DpoRunResult } from './dpo.js';

@@ -2,33 +2,29 @@
 // the learning-rate schedule, one metrics row per step, and checkpoints that make a killed run resumable.
 // Per-step work is constant in the run's length: nothing is kept per step beyond a line appended to disk.
 import { join } from 'node:path';
+import type { TrainingConfig } from '../config/schema.js';
 import { Rng } from '../util/rng.js';
 import { latestCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { epochBatches } from './collate.js';
 import { AdamW, clipGradNorm, GradAccumulator, linearSchedule, warmupSteps, type ParamMap } from './optimizer.js';
 import { RunFolder, type MetricsRow } from './runfolder.js';
+import type { GradComputer } from './grad/types.js';
 import { batchWeight, type MicroBatch } from './types.js';
 
-/** The engine's gradient computer (src/engine/parallel.ts `createGradComputer`), as the loop uses it. */
-export interface GradComputer {
-  compute(batch: MicroBatch): Promise<{ loss: number; grads: Map<string, Float32Array>; metrics: Record<string, number>; tokens: number }>;
-  setTrainable(params: Map<string, Float32Array>): Promise<void>;
-  dispose(): Promise<void>;
+/** The fields of a training section (config.sft or config.dpo) that the loop reads. */
+export const LOOP_SETTINGS = ['epochs', 'batchSize', 'gradAccum', 'lr', 'warmupRatio', 'maxGradNorm', 'weightDecay', 'adamBeta1', 'adamBeta2', 'adamEpsilon', 'checkpointEvery'] as const;
+export type LoopSettings = Pick<TrainingConfig, (typeof LOOP_SETTINGS)[number]>;
+
+/** The loop's settings out of a training section: the one place the config meets trainLoop. */
+export function loopSettings(section: LoopSettings): LoopSettings {
+  return Object.fromEntries(LOOP_SETTINGS.map((k) => [k, section[k]])) as LoopSettings;
 }
 
-export interface LoopOptions {
+export interface LoopOptions extends LoopSettings {
   run: RunFolder;
   /** Differs when settings or data differ; a resume with another fingerprint is refused. */
   fingerprint: string;
   seed: number;
-  epochs: number;
-  batchSize: number;
-  gradAccum: number;
-  lr: number;
-  warmupRatio: number;
-  maxGradNorm: number;
-  weightDecay: number;
-  checkpointEvery: number;
   /** Per-example lengths (tokens) for length-grouped batches. */
   lengths: readonly number[];
   makeBatch(indices: number[], seed: number): MicroBatch;
@@ -73,7 +69,7 @@ const epochOrder = (opts: LoopOptions, epoch: number): number[][] => epochBatche
 export async function trainLoop(opts: LoopOptions): Promise<LoopResult> {
   const { run, params, computer } = opts;
   const { microPerEpoch, stepsPerEpoch, totalSteps } = planSteps(opts.lengths.length, opts.batchSize, opts.gradAccum, opts.epochs);
-  const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: opts.weightDecay }, opts.decays);
+  const optimizer = new AdamW(params, { beta1: opts.adamBeta1, beta2: opts.adamBeta2, eps: opts.adamEpsilon, weightDecay: opts.weightDecay }, opts.decays);
   const schedule = linearSchedule(opts.lr, totalSteps, warmupSteps(totalSteps, opts.warmupRatio));
 
   let state: TrainerState = { step: 0, epoch: 0, batchInEpoch: 0, tokensSeen: 0, trainSeconds: 0, rng: new Rng(opts.seed).fork('dropout').state(), fingerprint: opts.fingerprint };

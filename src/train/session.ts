@@ -5,20 +5,21 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LoraConfig } from '../config/index.js';
-import { createGradComputer, type GradComputerSpec } from '../engine/parallel.js';
 import { saveModel } from '../model/load.js';
 import { createLora, saveAdapter, type LoraAdapter } from '../model/lora.js';
 import type { Qwen2Model } from '../model/qwen2.js';
 import { Rng } from '../util/rng.js';
-import type { GradComputer, LoopOptions } from './loop.js';
+import { createGradComputer } from './grad/parallel.js';
+import type { GradComputer, GradComputerSpec } from './grad/types.js';
+import type { LoopOptions } from './loop.js';
 import type { ParamMap } from './optimizer.js';
 
-/** The engine's createGradComputer argument (docs/ARCHITECTURE.md, "Gradients and data parallelism"). */
+/** createGradComputer's argument (docs/ARCHITECTURE.md, "Gradients and data parallelism"). */
 export type ComputerSpec = GradComputerSpec;
 
 export type ComputerFactory = (spec: ComputerSpec) => Promise<GradComputer>;
 
-/** The engine's gradient computer: in-process with workers 1, data-parallel threads otherwise. */
+/** The gradient computer: in-process with workers 1, data-parallel threads otherwise. */
 export const engineComputer: ComputerFactory = (spec) => createGradComputer(spec);
 
 /** Tokenizer and template files copied next to saved weights so the folder is a usable model. */

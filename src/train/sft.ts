@@ -3,11 +3,11 @@ import type { Config } from '../config/index.js';
 import { sha256, sha256File, stableStringify } from '../util/hash.js';
 import { collateSft, loadRows, tokenizeSftRow, truncationReport, type SftRow, type TokenizedSequence, type TruncationReport } from './collate.js';
 import { boundSftRow } from './bound.js';
-import { planSteps, trainLoop, type LoopResult } from './loop.js';
+import { loopSettings, planSteps, trainLoop, type LoopResult } from './loop.js';
 import { RunFolder, type MetricsRow } from './runfolder.js';
 import { loadModel, resolveModelDir } from '../model/load.js';
 import { loadTokenizer } from '../model/tokenizer.js';
-import type { GradComputer } from './loop.js';
+import type { GradComputer } from './grad/types.js';
 import { engineComputer, loopBindings, makeTrainable, type ComputerFactory, type Trainable } from './session.js';
 
 export interface TrainRunOptions {
@@ -113,14 +113,7 @@ async function sftInFolder(run: RunFolder, config: Config, opts: TrainRunOptions
       run,
       fingerprint,
       seed: config.seed,
-      epochs: sft.epochs,
-      batchSize: sft.batchSize,
-      gradAccum: sft.gradAccum,
-      lr: sft.lr,
-      warmupRatio: sft.warmupRatio,
-      maxGradNorm: sft.maxGradNorm,
-      weightDecay: sft.weightDecay,
-      checkpointEvery: sft.checkpointEvery,
+      ...loopSettings(sft),
       lengths: seqs.map((s) => s.ids.length),
       makeBatch: (indices, seed) => collateSft(indices.map((i) => seqs[i]!), tokenizer.padId, seed),
       computer,

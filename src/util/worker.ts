@@ -8,7 +8,7 @@ import { fromRoot, isBundle } from './paths.js';
 /** Every worker entry point, by name. scripts/build.mjs bundles each to dist/workers/<name>.cjs. */
 export const WORKER_ENTRIES = {
   sandbox: 'src/sandbox/worker.ts',
-  train: 'src/engine/worker.ts',
+  train: 'src/train/grad/worker.ts',
 } as const;
 
 export type WorkerName = keyof typeof WORKER_ENTRIES;

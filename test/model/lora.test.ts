@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createLora, loadAdapter, loraScaling, mergeAdapter, saveAdapter, LORA_MODULES } from '../../src/model/lora.js';
+import { createLora, loadAdapter, loraScaling, mergeAdapter, saveAdapter, LORA_MODULES, type LoraConfig } from '../../src/model/lora.js';
 import { Checkpoint } from '../../src/model/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { logitsOf, maxAbsDiff, tinyModel } from './helpers.js';
 
 const IDS = [[5, 17, 250, 3, 99, 42]];
-const cfg = { r: 4, alpha: 8, dropout: 0, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+const cfg: LoraConfig = { r: 4, alpha: 8, dropout: 0, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
 
 /** Gives B random values so the adapter changes the output. */
 function perturb(adapter: ReturnType<typeof createLora>, seed: number): void {
@@ -37,7 +37,7 @@ test('PEFT init: names, shapes, A ~ U(+-1/sqrt(in)), B = 0 so the output is unch
   const all = createLora(model, { ...cfg, targetModules: [...LORA_MODULES] }, new Rng(7));
   assert.equal(all.names().length, 2 * 7 * 2);
   assert.deepEqual(all.weights.get('base_model.model.model.layers.0.mlp.down_proj.lora_A.weight')!.shape, [4, 48]);
-  assert.throws(() => createLora(model, { ...cfg, targetModules: ['qproj'] }, new Rng(1)), /unknown target module qproj/);
+  assert.throws(() => createLora(model, { ...cfg, targetModules: ['qproj'] as unknown as LoraConfig['targetModules'] }, new Rng(1)), /unknown target module qproj/);
   adapter.dispose();
   all.dispose();
   model.dispose();

@@ -42,7 +42,7 @@ export function register(program: Command): void {
       }
       if (opts.mode !== 'lora' && opts.mode !== 'full') throw new CliError(`--mode must be lora or full, got ${opts.mode}`, 2);
       if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(opts.backend)) throw new CliError(`unknown --backend ${opts.backend}`, 2);
-      const { runTrainBench } = await import('../../engine/bench.js');
+      const { runTrainBench } = await import('../../train/bench.js');
       const result = await runTrainBench({
         modelConfig: raw,
         batch: int(opts.batch, '--batch', 1),

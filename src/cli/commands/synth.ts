@@ -62,25 +62,30 @@ export function register(program: Command): void {
     } catch (e) {
       throw new CliError(`synth: ${(e as Error).message}`, 2);
     }
-    const { runSynth } = await import('../../synth/run.js');
+    const { runSynth, offlineTraces } = await import('../../synth/run.js');
     let summary;
     try {
+      if (teacher === 'offline' && opts.prompts) throw new Error('--prompts needs the claude teacher (the offline teacher only knows its families)');
+      const source =
+        teacher === 'offline'
+          ? offlineTraces({ count, seed, families, filter: opts.filter })
+          : (await import('../../claude/run.js')).claudeTraces({
+              count,
+              seed,
+              families,
+              prompts: opts.prompts,
+              claude: {
+                model: opts.model ?? config.synth.claudeModel,
+                concurrency: int(opts.concurrency, 'concurrency') ?? config.synth.concurrency,
+                useBatchApi: opts.batch ?? config.synth.useBatchApi,
+                cacheDir: opts.cache ?? config.synth.cacheDir,
+                deadlineMs: parseNumber(opts.deadline, '--deadline', POSITIVE)! * 1000,
+              },
+            });
       summary = await runSynth({
-        teacher,
-        count,
-        seed,
+        source,
         out: opts.out,
-        families,
-        filter: opts.filter,
         rejectedOut: opts.rejected,
-        prompts: opts.prompts,
-        claude: {
-          model: opts.model ?? config.synth.claudeModel,
-          concurrency: int(opts.concurrency, 'concurrency') ?? config.synth.concurrency,
-          useBatchApi: opts.batch ?? config.synth.useBatchApi,
-          cacheDir: opts.cache ?? config.synth.cacheDir,
-          deadlineMs: parseNumber(opts.deadline, '--deadline', POSITIVE)! * 1000,
-        },
         sandboxTimeoutMs: config.eval.sandboxTimeoutMs,
         progress: progressPrinter(`synth (${teacher})`, count),
         log: (line) => process.stderr.write(line + '\n'),

@@ -17,6 +17,6 @@ export function chatClientOf(client: ClaudeClient): ChatClient {
 export async function claudeClientFor(config: Config, extra: Partial<ClaudeClientOptions> = {}): Promise<ChatClient> {
   const { ClaudeClient } = await import('../../claude/client.js');
   return chatClientOf(
-    new ClaudeClient({ model: config.eval.judgeModel, cacheDir: config.synth.cacheDir, concurrency: config.synth.concurrency, ...extra }),
+    new ClaudeClient({ model: config.eval.judgeModel, cacheDir: config.synth.cacheDir, concurrency: config.eval.judgeConcurrency, ...extra }),
   );
 }

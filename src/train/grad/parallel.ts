@@ -4,11 +4,12 @@
 // weight sum (DPO: its pairs), so 1 and N workers agree within float tolerance.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { batchWeight, sliceRows, type MicroBatch } from '../train/types.js';
-import { startWorker } from '../util/worker.js';
-import { LocalGradComputer, type GradComputer, type GradComputerSpec, type GradResult } from './local.js';
+import { startWorker } from '../../util/worker.js';
+import { batchWeight, sliceRows, type MicroBatch } from '../types.js';
+import { LocalGradComputer } from './local.js';
+import type { GradComputer, GradComputerSpec, GradResult } from './types.js';
 
-export type { GradComputer, GradComputerSpec, GradResult } from './local.js';
+export type { GradComputer, GradComputerSpec, GradResult } from './types.js';
 
 /** Messages to a train worker, and its replies (one request in flight per worker). */
 export type WorkerRequest =

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createGradComputer } from '../../src/engine/parallel.js';
-import { makeConfig } from '../../src/model/config.js';
-import { randomModel, writeRandomCheckpoint } from '../../src/model/load.js';
-import { Rng } from '../../src/util/rng.js';
-import type { SftBatch } from '../../src/train/types.js';
+import { createGradComputer } from '../../../src/train/grad/parallel.js';
+import { makeConfig } from '../../../src/model/config.js';
+import { randomModel, writeRandomCheckpoint } from '../../../src/model/load.js';
+import { Rng } from '../../../src/util/rng.js';
+import type { SftBatch } from '../../../src/train/types.js';
 
 const config = makeConfig({ vocabSize: 40, hiddenSize: 16, numAttentionHeads: 2, numKeyValueHeads: 1, intermediateSize: 32, numHiddenLayers: 2 });
 

@@ -5,15 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGradComputer, shardRows } from '../../src/engine/parallel.js';
-import { makeConfig } from '../../src/model/config.js';
-import { writeRandomCheckpoint } from '../../src/model/load.js';
-import type { SftBatch, DpoBatch } from '../../src/train/types.js';
-import { Rng } from '../../src/util/rng.js';
-import { compare } from '../helpers/compare.js';
+import { createGradComputer, shardRows } from '../../../src/train/grad/parallel.js';
+import { makeConfig } from '../../../src/model/config.js';
+import { writeRandomCheckpoint } from '../../../src/model/load.js';
+import type { SftBatch, DpoBatch } from '../../../src/train/types.js';
+import { Rng } from '../../../src/util/rng.js';
+import type { LoraConfig } from '../../../src/config/schema.js';
+import { compare } from '../../helpers/compare.js';
 
 const config = makeConfig({ vocabSize: 48, hiddenSize: 32, numAttentionHeads: 4, numKeyValueHeads: 2, intermediateSize: 64, numHiddenLayers: 2 });
-const lora = { r: 4, alpha: 8, dropout: 0, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+const lora: LoraConfig = { r: 4, alpha: 8, dropout: 0, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
 
 function sftBatch(rows: number, seqLen: number, seed: number): SftBatch {
   const rng = new Rng(seed);

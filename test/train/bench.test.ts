@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTrainBench, trainStepFlops } from '../../src/engine/bench.js';
+import { runTrainBench, trainStepFlops } from '../../src/train/bench.js';
 import { makeConfig } from '../../src/model/config.js';
 
 const small = { hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, vocab_size: 64, rope_theta: 10000, rms_norm_eps: 1e-6, tie_word_embeddings: true };

@@ -1,42 +1,11 @@
 // Gradients of a training objective over the trainable parameters, in this thread: the in-process
 // computer that createGradComputer uses with one worker, and what each worker thread runs.
 import * as tf from '@tensorflow/tfjs-core';
-import type { LoraConfig } from '../config/schema.js';
-import type { LoraAdapter } from '../model/lora.js';
-import type { Qwen2Model } from '../model/qwen2.js';
-import type { MicroBatch, ObjectiveOptions } from '../train/types.js';
-import { ensureBackend, matmulPath, type BackendPreference } from './backend.js';
-
-export interface GradComputerSpec {
-  /** Model folder or 'embedded' (each worker loads its own copy). */
-  modelSource: string;
-  /** LoRA settings and the PEFT names of the trainable matrices (mode 'lora'). */
-  adapter?: { config: LoraConfig; names: string[] };
-  mode: 'lora' | 'full';
-  objective: 'sft' | 'dpo';
-  objectiveOptions?: ObjectiveOptions;
-  /** Data-parallel worker threads; 1 runs in-process, 0 one per core. */
-  workers: number;
-  backend: BackendPreference;
-}
-
-export interface GradResult {
-  loss: number;
-  grads: Map<string, Float32Array>;
-  metrics: Record<string, number>;
-  tokens: number;
-}
-
-export interface GradComputer {
-  compute(batch: MicroBatch): Promise<GradResult>;
-  /** New values of the trainable parameters (all of them, by name); call before the first compute. */
-  setTrainable(params: Map<string, Float32Array>): Promise<void>;
-  dispose(): Promise<void>;
-  /** Worker threads in use (1 = in-process), the backend they run and its matrix product. */
-  readonly workers: number;
-  readonly backend: string;
-  readonly matmul: string;
-}
+import { ensureBackend, matmulPath } from '../../engine/backend.js';
+import type { LoraAdapter } from '../../model/lora.js';
+import type { Qwen2Model } from '../../model/qwen2.js';
+import type { MicroBatch, ObjectiveOptions } from '../types.js';
+import type { GradComputer, GradComputerSpec, GradResult } from './types.js';
 
 type ObjectiveFn = (model: Qwen2Model, adapter: LoraAdapter | null, batch: MicroBatch, training: boolean, options?: ObjectiveOptions) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
 
@@ -55,10 +24,10 @@ export class LocalGradComputer implements GradComputer {
   static async create(spec: GradComputerSpec): Promise<LocalGradComputer> {
     const backend = await ensureBackend(spec.backend);
     const [{ loadModel }, { createLora }, { objectives }, { Rng }] = await Promise.all([
-      import('../model/load.js'),
-      import('../model/lora.js'),
-      import('../train/objectives.js'),
-      import('../util/rng.js'),
+      import('../../model/load.js'),
+      import('../../model/lora.js'),
+      import('../objectives.js'),
+      import('../../util/rng.js'),
     ]);
     const model = await loadModel(spec.modelSource, { backend: spec.backend });
     let adapter: LoraAdapter | null = null;

@@ -1,10 +1,10 @@
 // Entry of a data-parallel training worker ('train' in src/util/worker.ts): one backend, one model copy,
-// a LocalGradComputer answering the requests of src/engine/parallel.ts one at a time.
+// a LocalGradComputer answering the requests of src/train/grad/parallel.ts one at a time.
 import { parentPort } from 'node:worker_threads';
 import { LocalGradComputer } from './local.js';
 import type { WorkerReply, WorkerRequest } from './parallel.js';
 
-if (!parentPort) throw new Error('src/engine/worker.ts runs only as a worker thread');
+if (!parentPort) throw new Error('src/train/grad/worker.ts runs only as a worker thread');
 const port = parentPort;
 let computer: LocalGradComputer | null = null;
 

@@ -3,10 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BackendPreference } from '../engine/backend.js';
 import type { Qwen2Config } from '../model/config.js';
-import type { SftBatch } from '../train/types.js';
-import type { BackendPreference } from './backend.js';
-import { createGradComputer, resolveWorkers } from './parallel.js';
+import { createGradComputer, resolveWorkers } from './grad/parallel.js';
+import type { SftBatch } from './types.js';
 
 export interface TrainBenchOptions {
   /** Hugging Face config.json object. */
@@ -96,7 +96,7 @@ export async function runTrainBench(o: TrainBenchOptions): Promise<TrainBenchRes
     import('../model/config.js'),
     import('../model/load.js'),
     import('../model/lora.js'),
-    import('../train/optimizer.js'),
+    import('./optimizer.js'),
     import('../util/rng.js'),
   ]);
   const config = parseConfig(o.modelConfig, 'model config');
