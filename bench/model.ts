@@ -1,13 +1,16 @@
 // Model benchmarks (not part of npm test):
+//   npx tsx bench/model.ts write --shape qwen05b|FILE.json --out DIR [--dtype BF16]
+//                                    writes a random-init checkpoint for `unitrace bench --decode --model DIR`
+//                                    (qwen05b: Qwen2.5-0.5B's shapes; FILE.json: a config such as bench/tiny.json)
 //   npx tsx bench/model.ts cache     tokens/s at 256 new tokens with and without the KV cache (small model)
 //   npx tsx bench/model.ts qwen05b   a random-init checkpoint with all of Qwen2.5-0.5B's shapes (24 layers,
 //                                    vocab 151936, bf16): write, load, generate; peak memory and s/token
 // Options: --backend wasm|cpu|auto (default auto), --new N (default 256 / 32), --keep (keep the 0.5B folder).
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendPreference } from '../src/engine/backend.js';
-import { makeConfig, parameterCount, type Qwen2Config } from '../src/model/config.js';
+import { makeConfig, parameterCount, parseConfig, type Qwen2Config } from '../src/model/config.js';
 import { generate } from '../src/model/generate.js';
 import { loadModel, randomModel, writeRandomCheckpoint } from '../src/model/load.js';
 import { loadTokenizer } from '../src/model/tokenizer.js';
@@ -19,7 +22,8 @@ const opt = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1]! : fallback;
 };
-const part = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a) && !['wasm', 'cpu', 'auto', 'tensorflow'].includes(a)) ?? 'cache';
+const valueOf = new Set(args.flatMap((a, i) => (a.startsWith('--') ? [i + 1] : [])));
+const part = args.find((a, i) => !a.startsWith('--') && !valueOf.has(i)) ?? 'cache';
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
@@ -98,7 +102,18 @@ async function qwenBench(pref: BackendPreference): Promise<void> {
   if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
 }
 
+function writeCheckpointPart(): void {
+  const shape = opt('shape', 'qwen05b');
+  const out = opt('out', '');
+  if (!out) throw new Error('write: --out DIR is required (put it under /tmp: the 0.5B checkpoint is about 1 GB)');
+  const config = shape === 'qwen05b' ? QWEN25_05B : parseConfig(JSON.parse(readFileSync(shape, 'utf8')) as Record<string, unknown>, shape);
+  const t0 = performance.now();
+  writeRandomCheckpoint(out, config, new Rng(0), { dtype: opt('dtype', 'BF16') as 'BF16' });
+  console.log(`wrote ${(parameterCount(config) / 1e6).toFixed(1)} M random parameters (${opt('dtype', 'BF16')}) to ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 const pref = opt('backend', 'auto') as BackendPreference;
 if (part === 'cache') await cacheBench(await initBackend(pref));
 else if (part === 'qwen05b') await qwenBench(pref);
-else throw new Error(`unknown part ${part} (cache or qwen05b)`);
+else if (part === 'write') writeCheckpointPart();
+else throw new Error(`unknown part ${part} (write, cache or qwen05b)`);

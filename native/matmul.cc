@@ -386,6 +386,8 @@ napi_value Info(napi_env env, napi_callback_info) {
 
 }  // namespace
 
+void registerDecoder(napi_env env, napi_value exports);  // native/decode.cc
+
 NAPI_MODULE_INIT() {
   static std::once_flag blasOnce;  // module init runs in every thread that requires the addon
   std::call_once(blasOnce, loadBlas);
@@ -394,5 +396,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sgemm", fn);
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &fn);
   napi_set_named_property(env, exports, "info", fn);
+  registerDecoder(env, exports);
   return exports;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds the optional native matmul addon (native/matmul.cc -> native/build/unitrace_native.node) with g++
-// against Node's own headers. Optional by design: without a compiler or headers it prints one line and
+// Builds the optional native addon (native/matmul.cc + the decoder, native/decode.cc with its kernels
+// compiled once per instruction set -> native/build/unitrace_native.node) with g++ against Node's own headers. Optional by design: without a compiler or headers it prints one line and
 // exits 0, and src/engine/native.ts keeps the wasm backend's own matmul. Run by scripts/setup.mjs (npm ci).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ const outDir = join(root, 'native', 'build');
 const output = join(outDir, 'unitrace_native.node');
 
 function off(reason) {
-  console.log(`unitrace: native matmul off (${reason}); training uses the wasm backend's own matmul`);
+  console.log(`unitrace: native addon off (${reason}); training uses the wasm backend's own matmul, generation the TensorFlow.js decoder`);
   process.exit(0);
 }
 
@@ -39,15 +39,31 @@ if (probe.error || probe.status !== 0) off(`no C++ compiler ('${compiler}')`);
 
 mkdirSync(outDir, { recursive: true });
 const tmp = `${output}.${process.pid}.tmp`;
-const flags = ['-O3', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden', `-I${include}`, source, '-o', tmp];
-if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
-else flags.push('-ldl');
-const cc = spawnSync(compiler, flags, { encoding: 'utf8' });
-if (cc.error || cc.status !== 0) {
-  rmSync(tmp, { force: true });
-  const firstError = (cc.stderr ?? '').split('\n').find((l) => l.includes('error')) ?? String(cc.error ?? `exit ${cc.status}`);
-  off(`compile failed: ${firstError.trim()}`);
+const common = ['-O3', '-std=c++17', '-fPIC', '-fvisibility=hidden', `-I${include}`];
+const objects = [];
+function compile(args, what) {
+  const cc = spawnSync(compiler, args, { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) {
+    for (const o of [...objects, tmp]) rmSync(o, { force: true });
+    const firstError = (cc.stderr ?? '').split('\n').find((l) => l.includes('error')) ?? String(cc.error ?? `exit ${cc.status}`);
+    off(`compile of ${what} failed: ${firstError.trim()}`);
+  }
 }
+// The decoding kernels once per instruction set; native/decode.cc picks one at run time from the CPU's flags.
+const kernelsSource = join(root, 'native', 'decode_kernels.cc');
+const isas = process.arch === 'x64'
+  ? [['generic', []], ['avx2', ['-mavx2', '-mfma']], ['avx512', ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mfma']]]
+  : [['generic', []]];
+for (const [isa, isaFlags] of isas) {
+  const obj = join(outDir, `decode_kernels_${isa}.${process.pid}.o`);
+  objects.push(obj);
+  compile([...common, ...isaFlags, `-DUNITRACE_ISA_${isa.toUpperCase()}`, '-c', kernelsSource, '-o', obj], `decode kernels (${isa})`);
+}
+const link = [...common, '-shared', source, join(root, 'native', 'decode.cc'), ...objects, '-o', tmp];
+if (process.platform === 'darwin') link.push('-undefined', 'dynamic_lookup');
+else link.push('-ldl', '-pthread');
+compile(link, 'the addon');
+for (const o of objects) rmSync(o, { force: true });
 renameSync(tmp, output); // atomic: a running process never sees a half-written addon
 
 // Load it once in a child so a broken build is reported now, not at training time.

@@ -25,8 +25,9 @@ for (const [dir, target] of [[join(root, 'node_modules'), '..'], [join(root, 'no
 
 const kernelDir = join(root, '.jupyter', 'kernels', 'tslab');
 mkdirSync(kernelDir, { recursive: true });
+// {resource_dir} is this kernelspec's folder (Jupyter substitutes it): the project can move without a rewrite
 const kernel = {
-  argv: [join(root, 'node_modules', '.bin', 'tslab'), 'kernel', '--config-path', '{connection_file}'],
+  argv: ['{resource_dir}/../../../node_modules/.bin/tslab', 'kernel', '--config-path', '{connection_file}'],
   display_name: 'TypeScript (unitrace, tslab)',
   language: 'typescript',
 };

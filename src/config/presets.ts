@@ -1,5 +1,8 @@
-// Named presets. `paper` is the paper's exact settings; `demo` and `smoke` shrink the budget so the
-// whole pipeline runs on a laptop (demo: minutes; smoke: about a minute, for tests).
+// Named presets. `paper` is the paper's settings end to end (Claude teacher and judge, UltraFeedback,
+// the real model: `unitrace pipeline` checks each is there before starting); `paper-offline` is the same
+// hyper-parameters with the offline teacher, embedded instructions and offline judge; `demo` and `smoke`
+// shrink the budget so the whole pipeline runs on a laptop (demo: minutes; smoke: about a minute, for tests).
+// The base object below holds the paper's hyper-parameters with the offline pieces every preset shares.
 import type { Config, DeepPartial, LoraConfig } from './schema.js';
 
 const paperLora: LoraConfig = { r: 16, alpha: 32, dropout: 0.1, rslora: false, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
@@ -73,7 +76,9 @@ export const paper: Config = {
 
 /** Overrides on top of `paper`. Tuned by the training stage so `npm start` fits the time budget. */
 export const presetOverrides: Record<string, DeepPartial<Config>> = {
-  paper: {},
+  // what the paper used that lives outside this kit: pass the file and folder with --set (docs in README)
+  paper: { synth: { teacher: 'claude' }, eval: { judge: 'claude' }, mix: { original: 'ultrafeedback/train_sft.parquet' } },
+  'paper-offline': { preset: 'paper-offline', run: { name: 'paper-offline' } },
   demo: {
     preset: 'demo',
     run: { name: 'demo' },

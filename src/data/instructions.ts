@@ -1,7 +1,8 @@
 // The embedded instruction set: project-written general tasks with checkable answers, a small
 // stand-in for UltraFeedback that needs no download. Each kind is a seeded generator.
 import { sha256 } from '../util/hash.js';
-import { Rng } from '../util/rng.js';
+import { distinctRoundRobin } from '../util/distinct.js';
+import type { Rng } from '../util/rng.js';
 import { NAMES } from '../synth/families/util.js';
 import type { InstructionCheck } from './checks.js';
 
@@ -179,21 +180,14 @@ export interface InstructionOptions {
 
 /** `count` distinct instruction items, kinds taken in turn, each kind with its own random stream. */
 export function generateInstructions(opts: InstructionOptions): InstructionItem[] {
-  const root = new Rng(opts.seed);
-  const streams = INSTRUCTION_KINDS.map((k) => root.fork(`${opts.stream ?? 'instructions'}:${k}`));
-  const seen = new Set(opts.exclude ?? []);
-  const out: InstructionItem[] = [];
-  for (let i = 0; i < opts.count; i++) {
-    const k = i % INSTRUCTION_KINDS.length;
-    const kind = INSTRUCTION_KINDS[k]!;
-    let made: Made | null = null;
-    for (let attempt = 0; attempt < 500 && !made; attempt++) {
-      const m = kinds[kind]!(streams[k]!);
-      if (!seen.has(m.prompt)) made = m;
-    }
-    if (!made) throw new Error(`instruction kind "${kind}" produced no new prompt in 500 tries (seed ${opts.seed}, ${i} made)`);
-    seen.add(made.prompt);
-    out.push({ id: `instr-${sha256(made.prompt).slice(0, 12)}`, kind, ...made });
-  }
-  return out;
+  return distinctRoundRobin<Made>({
+    seed: opts.seed,
+    stream: opts.stream ?? 'instructions',
+    count: opts.count,
+    generators: INSTRUCTION_KINDS.map((kind) => ({ name: kind, make: kinds[kind]! })),
+    key: (m) => m.prompt,
+    exclude: opts.exclude,
+    tries: 500,
+    describe: (kind) => [`instruction kind "${kind}"`, 'prompt'],
+  }).map(({ name, item }) => ({ id: `instr-${sha256(item.prompt).slice(0, 12)}`, kind: name, ...item }));
 }

@@ -96,52 +96,102 @@ export function familySplit(config: Config): { train: string[]; ood: string; eva
 
 /** Builds every dataset of a run and writes them; returns the manifest (also written as manifest.json). */
 export async function buildDatasets(config: Config, opts: BuildOptions = {}): Promise<DataManifest> {
-  const { nOriginal, nSynthetic, nCot, nPairs, evalPerFamily } = config.mix;
-  const seed = config.seed;
+  const { nSynthetic, nCot, nPairs } = config.mix;
   const progress = opts.onProgress ?? (() => {});
   const outDir = resolve(opts.outDir ?? join(config.run.dir, config.run.name, 'data'));
   const fam = familySplit(config);
 
   // Held-out evaluation problems first, so training generation can exclude their prompts.
-  const evalItems: EvalItem[] = [];
-  for (const f of fam.eval) {
-    for (const p of generateProblems({ seed, count: evalPerFamily, families: [f], stream: 'eval' })) evalItems.push(evalItemOf(p, f === fam.ood));
-  }
-  progress({ stage: 'eval', done: evalItems.length, total: evalPerFamily * fam.eval.length });
+  const evalItems = heldOutProblems(config, fam);
+  progress({ stage: 'eval', done: evalItems.length, total: config.mix.evalPerFamily * fam.eval.length });
   const heldOut = new Set(evalItems.map((e) => e.prompt[0]!.content));
-
-  // Original instruction data: the embedded set, or a UltraFeedback file.
-  let original: SftExample[];
-  let ufPrefs: PreferencePair[] = [];
-  let originalSource: DataManifest['sources']['original'];
-  if (config.mix.original === 'embedded') {
-    const evalInstr = generateInstructions({ seed, count: evalPerFamily, stream: 'eval' });
-    for (const it of evalInstr) evalItems.push({ id: it.id, prompt: user(it.prompt), family: 'instruction', ood: false, kind: 'instruction', check: it.check });
-    const items = generateInstructions({ seed, count: nOriginal, exclude: new Set(evalInstr.map((i) => i.prompt)) });
-    original = items.map((it) => ({ messages: chat(it.prompt, it.response), family: 'instruction', source: 'original', id: it.id }));
-    originalSource = { kind: 'embedded', sha256: sha256(toJsonl(original)) };
-  } else {
-    const file = resolve(config.mix.original);
-    const uf = await loadUltraFeedback(file);
-    for (const e of uf.errors) progress({ stage: 'original', done: 0, total: 0, message: `skipped ${e.message}` });
-    const rng = new Rng(seed).fork('ultrafeedback');
-    const pool = rng.shuffle(dedupeByPrompt(uf.sft));
-    // A few UltraFeedback prompts are held out (judged, no checker); the rest are training candidates.
-    const held = pool.slice(0, evalPerFamily);
-    for (const ex of held) evalItems.push({ id: ex.id, prompt: ex.messages.slice(0, -1), family: 'ultrafeedback', ood: false, kind: 'instruction' });
-    const heldPrompts = new Set(held.map((ex) => promptKey(ex.messages.slice(0, -1))));
-    const rest = pool.slice(evalPerFamily);
-    if (rest.length < nOriginal) throw new Error(`${file}: ${rest.length} usable SFT rows after holding out ${held.length}; mix.nOriginal is ${nOriginal}`);
-    original = rest.slice(0, nOriginal);
-    ufPrefs = rng.shuffle(uf.prefs.filter((p) => !heldPrompts.has(promptKey(p.prompt))));
-    originalSource = { kind: 'ultrafeedback', file, sha256: sha256File(file), format: uf.format, skippedRows: uf.errors.length };
-  }
-  progress({ stage: 'original', done: original.length, total: nOriginal });
+  const orig = config.mix.original === 'embedded' ? embeddedOriginal(config, evalItems) : await ultraFeedbackOriginal(config, evalItems, progress);
+  progress({ stage: 'original', done: orig.examples.length, total: config.mix.nOriginal });
 
   // Synthetic problems for training, disjoint from the held-out prompts. The CoT baseline uses the
   // same prompts first (the paper: "generated using the same prompts"), then more.
-  const nProblems = Math.max(nSynthetic, nCot, nPairs);
-  const problems = generateProblems({ seed, count: nProblems, families: fam.train, exclude: heldOut, stream: 'train' });
+  const problems = generateProblems({ seed: config.seed, count: Math.max(nSynthetic, nCot, nPairs), families: fam.train, exclude: heldOut, stream: 'train' });
+  const { unifiedProblems, synthetic } = await syntheticTraces(config, problems, opts, progress);
+
+  const mixRng = new Rng(config.seed).fork('mix');
+  const sftUnified = mixRng.shuffle([...orig.examples, ...unifiedProblems.map(unifiedExample)]);
+  const sftOriginal = mixRng.shuffle(orig.examples);
+  const sftCot = mixRng.shuffle([...orig.examples, ...problems.slice(0, nCot).map(cotExample)]);
+  const pairs = mixRng.shuffle(preferencePairs(problems, orig.prefs, nPairs, config.seed));
+  progress({ stage: 'pairs', done: pairs.length, total: nPairs });
+
+  const files = writeDataFiles(outDir, { [DATA_FILES.unified]: sftUnified, [DATA_FILES.original]: sftOriginal, [DATA_FILES.cot]: sftCot, [DATA_FILES.pairs]: pairs, [DATA_FILES.eval]: evalItems });
+  const manifest: DataManifest = {
+    seed: config.seed,
+    teacher: config.synth.teacher,
+    ratio: sftUnified.length ? unifiedProblems.length / sftUnified.length : 0,
+    counts: {
+      unified: { original: orig.examples.length, unified: unifiedProblems.length, total: sftUnified.length },
+      original: sftOriginal.length,
+      cot: { original: orig.examples.length, cot: Math.min(nCot, problems.length), total: sftCot.length },
+      pairs: { total: pairs.length, byKind: countBy(pairs.map((p) => p.rejectedKind ?? 'unknown')) },
+      eval: { total: evalItems.length, byFamily: countBy(evalItems.map((e) => e.family)) },
+    },
+    families: fam,
+    sources: { original: orig.source, synthetic },
+    files,
+  };
+  writeFileSync(join(outDir, DATA_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
+  progress({ stage: 'done', done: 1, total: 1, message: `wrote ${Object.keys(files).length} files to ${outDir}` });
+  return manifest;
+}
+
+/** evalPerFamily held-out problems of every evaluated family (the OOD one flagged), from their own stream. */
+function heldOutProblems(config: Config, fam: { ood: string; eval: string[] }): EvalItem[] {
+  const n = config.mix.evalPerFamily;
+  return fam.eval.flatMap((f) => generateProblems({ seed: config.seed, count: n, families: [f], stream: 'eval' }).map((p) => evalItemOf(p, f === fam.ood)));
+}
+
+interface OriginalData {
+  examples: SftExample[];
+  /** UltraFeedback's preference pairs (none for the embedded set). */
+  prefs: PreferencePair[];
+  source: DataManifest['sources']['original'];
+}
+
+/** The embedded instruction set; its held-out items join evalItems. */
+function embeddedOriginal(config: Config, evalItems: EvalItem[]): OriginalData {
+  const { seed } = config;
+  const evalInstr = generateInstructions({ seed, count: config.mix.evalPerFamily, stream: 'eval' });
+  for (const it of evalInstr) evalItems.push({ id: it.id, prompt: user(it.prompt), family: 'instruction', ood: false, kind: 'instruction', check: it.check });
+  const items = generateInstructions({ seed, count: config.mix.nOriginal, exclude: new Set(evalInstr.map((i) => i.prompt)) });
+  const examples: SftExample[] = items.map((it) => ({ messages: chat(it.prompt, it.response), family: 'instruction', source: 'original', id: it.id }));
+  return { examples, prefs: [], source: { kind: 'embedded', sha256: sha256(toJsonl(examples)) } };
+}
+
+/** A UltraFeedback file: a few prompts held out (judged, no checker; they join evalItems), the rest training candidates. */
+async function ultraFeedbackOriginal(config: Config, evalItems: EvalItem[], progress: (e: ProgressEvent) => void): Promise<OriginalData> {
+  const { nOriginal, evalPerFamily } = config.mix;
+  const file = resolve(config.mix.original);
+  const uf = await loadUltraFeedback(file);
+  for (const e of uf.errors) progress({ stage: 'original', done: 0, total: 0, message: `skipped ${e.message}` });
+  const rng = new Rng(config.seed).fork('ultrafeedback');
+  const pool = rng.shuffle(dedupeByPrompt(uf.sft));
+  const held = pool.slice(0, evalPerFamily);
+  for (const ex of held) evalItems.push({ id: ex.id, prompt: ex.messages.slice(0, -1), family: 'ultrafeedback', ood: false, kind: 'instruction' });
+  const heldPrompts = new Set(held.map((ex) => promptKey(ex.messages.slice(0, -1))));
+  const rest = pool.slice(evalPerFamily);
+  if (rest.length < nOriginal) throw new Error(`${file}: ${rest.length} usable SFT rows after holding out ${held.length}; mix.nOriginal is ${nOriginal}`);
+  return {
+    examples: rest.slice(0, nOriginal),
+    prefs: rng.shuffle(uf.prefs.filter((p) => !heldPrompts.has(promptKey(p.prompt)))),
+    source: { kind: 'ultrafeedback', file, sha256: sha256File(file), format: uf.format, skippedRows: uf.errors.length },
+  };
+}
+
+/** The unified traces of the SFT mix: the offline teacher's, or Claude's for the first problems that pass the filter. */
+async function syntheticTraces(
+  config: Config,
+  problems: Problem[],
+  opts: BuildOptions,
+  progress: (e: ProgressEvent) => void,
+): Promise<{ unifiedProblems: Problem[]; synthetic: DataManifest['sources']['synthetic'] }> {
+  const { nSynthetic } = config.mix;
   let unifiedProblems = problems.slice(0, nSynthetic);
   let synthetic: DataManifest['sources']['synthetic'] = { teacher: config.synth.teacher };
   if (config.synth.teacher === 'claude') {
@@ -152,13 +202,11 @@ export async function buildDatasets(config: Config, opts: BuildOptions = {}): Pr
     synthetic = { teacher: 'claude', model: res.model, rejections: res.rejections };
   }
   progress({ stage: 'synthetic', done: unifiedProblems.length, total: nSynthetic });
+  return { unifiedProblems, synthetic };
+}
 
-  const mixRng = new Rng(seed).fork('mix');
-  const sftUnified = mixRng.shuffle([...original, ...unifiedProblems.map(unifiedExample)]);
-  const sftOriginal = mixRng.shuffle(original);
-  const sftCot = mixRng.shuffle([...original, ...problems.slice(0, nCot).map(cotExample)]);
-
-  // DPO pairs: correct trace vs a corrupted one, kinds in turn; half UltraFeedback pairs when a file gave them.
+/** DPO pairs: correct trace vs a corrupted one, kinds in turn; half UltraFeedback pairs when a file gave them. */
+function preferencePairs(problems: Problem[], ufPrefs: PreferencePair[], nPairs: number, seed: number): PreferencePair[] {
   const nUf = Math.min(ufPrefs.length, Math.floor(nPairs / 2));
   const corruptRng = new Rng(seed).fork('corrupt');
   const tracePairs: PreferencePair[] = problems.slice(0, nPairs - nUf).map((p, i) => {
@@ -174,39 +222,18 @@ export async function buildDatasets(config: Config, opts: BuildOptions = {}): Pr
       rejectedKind: kind,
     };
   });
-  const pairs = mixRng.shuffle([...ufPrefs.slice(0, nUf), ...tracePairs]);
-  progress({ stage: 'pairs', done: pairs.length, total: nPairs });
+  return [...ufPrefs.slice(0, nUf), ...tracePairs];
+}
 
+/** Writes each file's rows as JSONL into outDir; returns the sha256 of every file written. */
+function writeDataFiles(outDir: string, sets: Record<string, readonly unknown[]>): Record<string, string> {
   const files: Record<string, string> = {};
-  const write = (name: string, rows: readonly unknown[]): void => {
+  for (const [name, rows] of Object.entries(sets)) {
     const path = join(outDir, name);
     writeJsonl(path, rows);
     files[name] = sha256File(path);
-  };
-  write(DATA_FILES.unified, sftUnified);
-  write(DATA_FILES.original, sftOriginal);
-  write(DATA_FILES.cot, sftCot);
-  write(DATA_FILES.pairs, pairs);
-  write(DATA_FILES.eval, evalItems);
-
-  const manifest: DataManifest = {
-    seed,
-    teacher: config.synth.teacher,
-    ratio: sftUnified.length ? unifiedProblems.length / sftUnified.length : 0,
-    counts: {
-      unified: { original: original.length, unified: unifiedProblems.length, total: sftUnified.length },
-      original: sftOriginal.length,
-      cot: { original: original.length, cot: Math.min(nCot, problems.length), total: sftCot.length },
-      pairs: { total: pairs.length, byKind: countBy(pairs.map((p) => p.rejectedKind ?? 'unknown')) },
-      eval: { total: evalItems.length, byFamily: countBy(evalItems.map((e) => e.family)) },
-    },
-    families: fam,
-    sources: { original: originalSource, synthetic },
-    files,
-  };
-  writeFileSync(join(outDir, DATA_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
-  progress({ stage: 'done', done: 1, total: 1, message: `wrote ${Object.keys(files).length} files to ${outDir}` });
-  return manifest;
+  }
+  return files;
 }
 
 /** Claude with the process-wide sandbox; loaded lazily so offline runs never touch the SDK. */

@@ -37,6 +37,20 @@ function softmaxGradRow(ps: Float32Array, ds: Float32Array, o: Float32Array, row
 }
 
 /**
+ * The outer loop both plain kernels share: `row(offset, visible)` fills row r of o [rows, S] (query
+ * r % t, which sees the first past + r % t + 1 keys), then the visible part is copied into ot [S, rows].
+ */
+function causalRowsWithTranspose(o: Float32Array, ot: Float32Array, rows: number, s: number, t: number, past: number, row: (offset: number, visible: number) => void): void {
+  ot.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const offset = r * s;
+    const visible = Math.min(s, past + (r % t) + 1);
+    row(offset, visible);
+    for (let j = 0; j < visible; j++) ot[j * rows + r] = o[offset + j]!;
+  }
+}
+
+/**
  * Causal, key-masked, scaled softmax of one (batch row, kv head) block of scores [G*T, S]; row r is query
  * t = r % T at absolute position pastLength + t. Masked keys get probability 0; a query that sees no key
  * at all (a padding position) gets an all-zero row instead of a uniform one.
@@ -56,15 +70,8 @@ const maskedSoftmax: FlatKernel = {
     const scale = attrs.scale as number;
     const x = scores as Float32Array;
     const o = out as Float32Array;
-    const ot = outT as Float32Array;
     const mask = keyMask as Float32Array;
-    ot.fill(0);
-    for (let r = 0; r < rows; r++) {
-      const row = r * s;
-      const visible = Math.min(s, past + (r % t) + 1);
-      softmaxRow(x, o, mask, 0, row, visible, s, scale);
-      for (let j = 0; j < visible; j++) ot[j * rows + r] = o[row + j]!;
-    }
+    causalRowsWithTranspose(o, outT as Float32Array, rows, s, t, past, (row, visible) => softmaxRow(x, o, mask, 0, row, visible, s, scale));
   },
 };
 
@@ -85,14 +92,7 @@ const softmaxGrad: FlatKernel = {
     const ps = p as Float32Array;
     const ds = dp as Float32Array;
     const o = out as Float32Array;
-    const ot = outT as Float32Array;
-    ot.fill(0);
-    for (let r = 0; r < rows; r++) {
-      const row = r * s;
-      const visible = Math.min(s, past + (r % t) + 1);
-      softmaxGradRow(ps, ds, o, row, visible, s, scale);
-      for (let j = 0; j < visible; j++) ot[j * rows + r] = o[row + j]!;
-    }
+    causalRowsWithTranspose(o, outT as Float32Array, rows, s, t, past, (row, visible) => softmaxGradRow(ps, ds, o, row, visible, s, scale));
   },
 };
 

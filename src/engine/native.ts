@@ -26,6 +26,43 @@ export interface NativeAddon {
   /** c[m,n] = op(a) @ op(b) with op(a) [m,k], op(b) [k,n]; a transposed operand is stored [k,m] / [n,k]. */
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, impl?: NativeImpl): void;
   info(): NativeInfo;
+  // The decoder of native/decode.cc (used through src/model/decoder.ts). Handles are opaque.
+  decoderCreate(dims: Int32Array, eps: number, theta: number): NativeHandle;
+  /** A matrix as bfloat16 bits (Uint16Array) or Float32Array; norms and biases as Float32Array. */
+  decoderSet(dec: NativeHandle, part: DecoderPart, layer: number, data: Uint16Array | Float32Array): void;
+  decoderInfo(dec: NativeHandle): NativeDecoderInfo;
+  decoderForward(dec: NativeHandle, cache: NativeHandle, slots: Int32Array, counts: Int32Array, tokens: Int32Array, mode: 'argmax' | 'last' | 'all', out: Int32Array | Float32Array): void;
+  decoderReadSeconds(dec: NativeHandle): number;
+  decoderDispose(dec: NativeHandle): void;
+  cacheCreate(dec: NativeHandle, slots: number): NativeHandle;
+  cacheReset(cache: NativeHandle, slot: number): void;
+  cacheDispose(cache: NativeHandle): void;
+}
+
+declare const nativeHandle: unique symbol;
+export type NativeHandle = { readonly [nativeHandle]: true };
+export type DecoderPart = 'embed' | 'lmHead' | 'norm' | 'inputNorm' | 'postNorm' | 'qkv' | 'qkvBias' | 'o' | 'gateUp' | 'down';
+
+export interface NativeDecoderInfo {
+  /** Bytes one decode step reads (layer matrices, lm_head, norms, biases). */
+  weightBytes: number;
+  /** Of those, bytes stored as bfloat16. */
+  bf16Bytes: number;
+  /** The first weight not set yet ('' when complete). */
+  missing: string;
+  /** Instruction set of the decoding kernels: avx512, avx2-fma or generic. */
+  kernel: string;
+  threads: number;
+}
+
+/** The addon when it has the decoder (an addon built before it existed has not), else null. */
+export function loadNativeDecoder(): NativeAddon | null {
+  const a = loadNativeAddon();
+  if (a && typeof a.decoderCreate !== 'function') {
+    addonProblem = `${NATIVE_ADDON_FILE} predates the native decoder (rebuild: node scripts/build-native.mjs)`;
+    return null;
+  }
+  return a;
 }
 
 export const NATIVE_ADDON_FILE = fromRoot('native', 'build', 'unitrace_native.node');

@@ -1,7 +1,7 @@
 // Generation and scoring for one model (evaluateModel) and for every model of a run (evaluateRun):
 // the base model as the reference, the three SFT runs and unified + DPO, judged against the reference.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { makeDirs } from '../util/files.js';
 import type { Config } from '../config/index.js';
 import type { LoraAdapter } from '../model/lora.js';
@@ -51,19 +51,24 @@ export interface EvaluateModelResult {
   rows: ScoredResponse[];
   generations: Generated[];
   decoding: Decoding;
+  speed: GenerationSpeed;
 }
 
 export function decodingOf(config: Config): Decoding {
   return { maxNewTokens: config.eval.maxNewTokens, temperature: config.eval.temperature, topP: config.eval.topP, seed: config.seed, batchSize: config.eval.batchSize };
 }
 
+export const speedLine = (s: GenerationSpeed): string =>
+  `${s.tokens} tokens in ${s.seconds.toFixed(1)} s (${s.tokensPerSecond.toFixed(1)} tokens/s, ${s.engine} decoder)`;
+
 /** Generates a response to every item with the model's generate(), then scores each one. */
 export async function evaluateModel(opts: EvaluateModelOptions): Promise<EvaluateModelResult> {
   const name = opts.name ?? 'model';
   const decoding = decodingOf(opts.config);
-  const generations = await generateAll(opts, decoding, name);
+  const { generations, speed } = await generateAll(opts, decoding, name);
+  opts.onProgress?.({ model: name, stage: 'generate', done: generations.length, total: generations.length, message: speedLine(speed) });
   const rows = await scoreGenerations(opts.items, generations, opts.config, { name, sandbox: opts.sandbox, onProgress: opts.onProgress });
-  return { rows, generations, decoding };
+  return { rows, generations, decoding, speed };
 }
 
 /** Scores generated texts (code run in the sandbox; a pool is opened and closed here when none is given). */
@@ -91,38 +96,58 @@ export async function scoreGenerations(
   }
 }
 
-async function generateAll(opts: EvaluateModelOptions, decoding: Decoding, name: string): Promise<Generated[]> {
-  const { generate, promptIds } = await import('../model/generate.js');
-  const batchSize = decoding.batchSize;
-  // Shortest prompts first, so each batch pads little; results go back to item order.
+/** Generation speed of one model's evaluation. */
+export interface GenerationSpeed {
+  tokens: number;
+  seconds: number;
+  tokensPerSecond: number;
+  /** 'native' (the addon's decoder, adapter merged once) or 'tfjs'. */
+  engine: string;
+}
+
+/**
+ * Every item's response in one generate() call, shortest prompts first: the native decoder batches them
+ * continuously (a finished sequence's slot takes the next prompt at once), the TensorFlow.js one in
+ * length-sorted batches. A LoRA adapter is merged into the native decoder's weights once, so an adapted
+ * model decodes as fast as a merged one.
+ */
+async function generateAll(opts: EvaluateModelOptions, decoding: Decoding, name: string): Promise<{ generations: Generated[]; speed: GenerationSpeed }> {
+  const { generate, promptIds, usesNativeDecoder } = await import('../model/generate.js');
+  const { NativeDecoder } = await import('../model/decoder.js');
   const order = opts.items
     .map((item, i) => ({ i, ids: promptIds(opts.tokenizer, item.prompt) }))
     .sort((a, b) => a.ids.length - b.ids.length || a.i - b.i);
-  const out: Generated[] = new Array(opts.items.length);
   opts.onProgress?.({ model: name, stage: 'generate', done: 0, total: order.length });
-  for (let start = 0; start < order.length; start += batchSize) {
-    const chunk = order.slice(start, start + batchSize);
-    const gens = await generate(
-      opts.model,
+  const t0 = performance.now();
+  const native = usesNativeDecoder();
+  const decoder = native ? NativeDecoder.fromModel(opts.model, opts.adapter ?? undefined) : null;
+  let gens;
+  try {
+    gens = await generate(
+      decoder ?? opts.model,
       opts.tokenizer,
-      chunk.map((c) => c.ids),
+      order.map((c) => c.ids),
       {
         maxNewTokens: decoding.maxNewTokens,
         temperature: decoding.temperature,
         topP: decoding.topP,
-        // One stream per batch, so sampling does not depend on what other batches generated.
-        seed: decoding.seed + start,
-        batchSize,
-        ...(opts.adapter ? { lora: opts.adapter } : {}),
+        seed: decoding.seed,
+        batchSize: decoding.batchSize,
+        ...(opts.adapter && !decoder ? { lora: opts.adapter } : {}),
+        onStep: (_step, finished, total) => opts.onProgress?.({ model: name, stage: 'generate', done: finished, total }),
       },
     );
-    gens.forEach((g, k) => {
-      const { i } = chunk[k]!;
-      out[i] = { id: opts.items[i]!.id, text: g.text, tokens: g.ids.length, finishReason: g.finishReason };
-    });
-    opts.onProgress?.({ model: name, stage: 'generate', done: Math.min(start + batchSize, order.length), total: order.length });
+  } finally {
+    decoder?.dispose();
   }
-  return out;
+  const seconds = (performance.now() - t0) / 1000;
+  const out: Generated[] = new Array(opts.items.length);
+  gens.forEach((g, k) => {
+    const { i } = order[k]!;
+    out[i] = { id: opts.items[i]!.id, text: g.text, tokens: g.ids.length, finishReason: g.finishReason };
+  });
+  const tokens = gens.reduce((n, g) => n + g.ids.length, 0);
+  return { generations: out, speed: { tokens, seconds, tokensPerSecond: tokens / seconds, engine: native ? 'native' : 'tfjs' } };
 }
 
 /** How each model of a run is built: a base folder, an adapter to merge first, an adapter to apply. */
@@ -182,25 +207,41 @@ export async function evaluateRun(config: Config, runDir: string, opts: Evaluate
   const itemsFile = opts.itemsFile ?? join(runDir, 'data', 'eval.jsonl');
   if (!existsSync(itemsFile)) throw new Error(`evaluate: no eval set at ${itemsFile} (run the data stage first)`);
   const items = readEvalItems(itemsFile);
-  const evalDir = join(runDir, 'eval');
   // The reference is always included: win rates are against it (its generations are reused when cached).
   const wanted = new Set<EvalModelName>(['reference', ...(opts.models ?? EVAL_MODELS)]);
   const specs = modelSpecs(config, runDir).filter((s) => wanted.has(s.name));
-  const decoding = decodingOf(config);
-  const choice: JudgeChoice = await createJudge(config.eval.judge, {
-    model: config.eval.judgeModel,
-    env: opts.env,
-    makeClient: opts.makeClient ?? (() => claudeClientFor(config)),
-  });
+  const choice = await judgeFor(config, opts);
   log(`evaluate: ${items.length} items, judge ${choice.info.name}, models ${specs.map((s) => s.name).join(', ')}`);
+  const { results, skipped } = await scoreEveryModel(config, specs, items, join(runDir, 'eval'), opts);
+  return judgeAndSummarise(config, choice, {
+    items,
+    itemsFile,
+    out: join(runDir, 'eval'),
+    models: [...results].map(([name, r]) => ({ name, rows: r.rows, adapter: r.spec.adapter, source: r.spec.base })),
+    reference: results.has('reference') ? 'reference' : null,
+    skipped,
+    decoding: decodingOf(config),
+    onProgress: opts.onProgress,
+    log,
+  });
+}
 
-  const { loadModelAndTokenizer, resolveModelDir } = await import('../model/load.js');
-  const { loadAdapter, mergeAdapter } = await import('../model/lora.js');
+type ScoredModels = Map<EvalModelName, { rows: ScoredResponse[]; spec: ModelSpec }>;
+
+/** Generates (or reuses) and scores each model's responses, one sandbox pool and one loaded base for all. */
+async function scoreEveryModel(
+  config: Config,
+  specs: readonly ModelSpec[],
+  items: readonly EvalItem[],
+  evalDir: string,
+  opts: EvaluateRunOptions,
+): Promise<{ results: ScoredModels; skipped: Record<string, string> }> {
+  const log = opts.log ?? (() => {});
   const { createSandboxPool } = await import('../sandbox/pool.js');
   const sandbox = createSandboxPool({ timeoutMs: config.eval.sandboxTimeoutMs });
-  const results = new Map<EvalModelName, { rows: ScoredResponse[]; spec: ModelSpec }>();
+  const models = new BaseModels(config);
+  const results: ScoredModels = new Map();
   const skipped: Record<string, string> = {};
-  let loaded: { key: string; model: Qwen2Model; tokenizer: Tokenizer } | null = null;
   try {
     for (const spec of specs) {
       if (spec.missing) {
@@ -209,91 +250,154 @@ export async function evaluateRun(config: Config, runDir: string, opts: Evaluate
         log(`evaluate ${spec.name}: skipped, ${spec.missing}`);
         continue;
       }
-      const fingerprint = sha256(
-        stableStringify({
-          base: spec.base,
-          baseFiles: modelFilesStamp(resolveModelDir(spec.base)),
-          mergeFirst: spec.mergeFirst && adapterHash(spec.mergeFirst),
-          adapter: spec.adapter && adapterHash(spec.adapter),
-          items: items.map((it) => [it.id, it.prompt]),
-          decoding,
-        }),
-      ).slice(0, 16);
-      const genFile = join(evalDir, spec.name, 'generations.json');
-      let generations: Generated[] | undefined;
-      if (existsSync(genFile)) {
-        const saved = JSON.parse(readFileSync(genFile, 'utf8')) as { fingerprint: string; generations: Generated[] };
-        if (saved.fingerprint === fingerprint) {
-          generations = saved.generations;
-          log(`evaluate ${spec.name}: reusing ${generations.length} generations from ${genFile}`);
-        }
-      }
-      if (!generations) {
-        // The base model stays loaded across models; a merge changes it, so it is reloaded after one.
-        const key = `${spec.base}|${spec.mergeFirst ?? ''}`;
-        if (!loaded || loaded.key !== key) {
-          loaded?.model.dispose();
-          loaded = null;
-          opts.onProgress?.({ model: spec.name, stage: 'load', done: 0, total: 1, message: spec.base });
-          const { model, tokenizer } = await loadModelAndTokenizer(spec.base, { backend: config.engine.backend });
-          loaded = { key, model, tokenizer };
-          if (spec.mergeFirst) {
-            const first = loadAdapter(spec.mergeFirst, model);
-            mergeAdapter(model, first);
-            first.dispose();
-          }
-        }
-        const adapter = spec.adapter ? loadAdapter(spec.adapter, loaded.model) : null;
-        try {
-          const result = await evaluateModel({ model: loaded.model, adapter, tokenizer: loaded.tokenizer, items, config, name: spec.name, sandbox, onProgress: opts.onProgress });
-          generations = result.generations;
-          makeDirs(join(evalDir, spec.name));
-          writeFileSync(genFile, JSON.stringify({ fingerprint, decoding, generations }) + '\n');
-          results.set(spec.name, { rows: result.rows, spec });
-        } finally {
-          adapter?.dispose();
-        }
-      } else {
-        results.set(spec.name, { rows: await scoreGenerations(items, generations, config, { name: spec.name, sandbox, onProgress: opts.onProgress }), spec });
-      }
+      const cache = new GenerationCache(join(evalDir, spec.name, 'generations.json'), await generationFingerprint(spec, items, decodingOf(config)));
+      const saved = cache.read();
+      if (saved) log(`evaluate ${spec.name}: reusing ${saved.length} generations from ${cache.file}`);
+      const rows = saved
+        ? await scoreGenerations(items, saved, config, { name: spec.name, sandbox, onProgress: opts.onProgress })
+        : await generateAndScore(spec, items, config, { models, sandbox, cache, opts });
+      results.set(spec.name, { rows, spec });
       log(`evaluate ${spec.name}: ${items.length} responses scored`);
     }
   } finally {
-    loaded?.model.dispose();
+    models.dispose();
     await sandbox.close();
   }
+  return { results, skipped };
+}
 
-  const reference = results.get('reference')?.rows ?? null;
+async function generateAndScore(
+  spec: ModelSpec,
+  items: readonly EvalItem[],
+  config: Config,
+  ctx: { models: BaseModels; sandbox: CodeSandbox; cache: GenerationCache; opts: EvaluateRunOptions },
+): Promise<ScoredResponse[]> {
+  const { loadAdapter } = await import('../model/lora.js');
+  ctx.opts.onProgress?.({ model: spec.name, stage: 'load', done: 0, total: 1, message: spec.base });
+  const { model, tokenizer } = await ctx.models.get(spec);
+  const adapter = spec.adapter ? loadAdapter(spec.adapter, model) : null;
+  try {
+    const result = await evaluateModel({ model, adapter, tokenizer, items, config, name: spec.name, sandbox: ctx.sandbox, onProgress: ctx.opts.onProgress });
+    ctx.opts.log?.(`evaluate ${spec.name}: generated ${speedLine(result.speed)}`);
+    ctx.cache.write(decodingOf(config), result.generations);
+    return result.rows;
+  } finally {
+    adapter?.dispose();
+  }
+}
+
+/** The base model stays loaded across models; a merge changes it, so it is reloaded after one. */
+class BaseModels {
+  private loaded: { key: string; model: Qwen2Model; tokenizer: Tokenizer } | null = null;
+
+  constructor(private readonly config: Config) {}
+
+  async get(spec: ModelSpec): Promise<{ model: Qwen2Model; tokenizer: Tokenizer }> {
+    const key = `${spec.base}|${spec.mergeFirst ?? ''}`;
+    if (this.loaded?.key === key) return this.loaded;
+    this.dispose();
+    const { loadModelAndTokenizer } = await import('../model/load.js');
+    const { loadAdapter, mergeAdapter } = await import('../model/lora.js');
+    const { model, tokenizer } = await loadModelAndTokenizer(spec.base, { backend: this.config.engine.backend });
+    this.loaded = { key, model, tokenizer };
+    if (spec.mergeFirst) {
+      const first = loadAdapter(spec.mergeFirst, model);
+      mergeAdapter(model, first);
+      first.dispose();
+    }
+    return this.loaded;
+  }
+
+  dispose(): void {
+    this.loaded?.model.dispose();
+    this.loaded = null;
+  }
+}
+
+/** <model>/generations.json: a model's generations under the fingerprint of what produced them. */
+class GenerationCache {
+  constructor(
+    readonly file: string,
+    private readonly fingerprint: string,
+  ) {}
+
+  read(): Generated[] | undefined {
+    if (!existsSync(this.file)) return undefined;
+    const saved = JSON.parse(readFileSync(this.file, 'utf8')) as { fingerprint: string; generations: Generated[] };
+    return saved.fingerprint === this.fingerprint ? saved.generations : undefined;
+  }
+
+  write(decoding: Decoding, generations: Generated[]): void {
+    makeDirs(dirname(this.file));
+    writeFileSync(this.file, JSON.stringify({ fingerprint: this.fingerprint, decoding, generations }) + '\n');
+  }
+}
+
+async function generationFingerprint(spec: ModelSpec, items: readonly EvalItem[], decoding: Decoding): Promise<string> {
+  const { resolveModelDir } = await import('../model/load.js');
+  return sha256(
+    stableStringify({
+      base: spec.base,
+      baseFiles: modelFilesStamp(resolveModelDir(spec.base)),
+      mergeFirst: spec.mergeFirst && adapterHash(spec.mergeFirst),
+      adapter: spec.adapter && adapterHash(spec.adapter),
+      items: items.map((it) => [it.id, it.prompt]),
+      decoding,
+    }),
+  ).slice(0, 16);
+}
+
+function judgeFor(config: Config, opts: { env?: NodeJS.ProcessEnv; makeClient?: () => ChatClient | Promise<ChatClient> }): Promise<JudgeChoice> {
+  return createJudge(config.eval.judge, { model: config.eval.judgeModel, env: opts.env, makeClient: opts.makeClient ?? (() => claudeClientFor(config)) });
+}
+
+/** Judges each model's rows (against the reference when there is one), writes responses and summary.json. */
+async function judgeAndSummarise(
+  config: Config,
+  choice: JudgeChoice,
+  run: {
+    items: readonly EvalItem[];
+    itemsFile?: string;
+    out: string;
+    models: { name: string; rows: ScoredResponse[]; adapter: string | null; source: string }[];
+    reference: string | null;
+    skipped?: Record<string, string>;
+    decoding: Decoding;
+    onProgress?: (e: EvalProgress) => void;
+    log?: (line: string) => void;
+  },
+): Promise<EvalSummary> {
+  const referenceRows = run.models.find((m) => m.name === run.reference)?.rows ?? null;
   const models: EvalSummary['models'] = {};
-  for (const [name, { rows, spec }] of results) {
+  for (const m of run.models) {
     await judgeResponses({
       judge: choice.judge,
-      items,
-      rows,
-      reference: name === 'reference' ? null : reference,
+      items: run.items,
+      rows: m.rows,
+      reference: m.name === run.reference ? null : referenceRows,
       seed: config.seed,
-      model: name,
+      model: m.name,
       concurrency: config.eval.judgeConcurrency,
-      onProgress: (done, total) => opts.onProgress?.({ model: name, stage: 'judge', done, total }),
+      onProgress: (done, total) => run.onProgress?.({ model: m.name, stage: 'judge', done, total }),
     });
-    writeResponses(evalDir, name, rows);
-    models[name] = modelEntry(rows, { adapter: spec.adapter, source: spec.base, judge: choice.info.name, resamples: config.eval.bootstrap, seed: config.seed });
-    opts.onProgress?.({ model: name, stage: 'done', done: rows.length, total: rows.length });
+    writeResponses(run.out, m.name, m.rows);
+    models[m.name] = modelEntry(m.rows, { adapter: m.adapter, source: m.source, judge: choice.info.name, resamples: config.eval.bootstrap, seed: config.seed });
+    run.onProgress?.({ model: m.name, stage: 'done', done: m.rows.length, total: m.rows.length });
   }
   const summary = buildSummary({
     judge: choice.info,
-    decoding,
+    decoding: run.decoding,
     seed: config.seed,
     resamples: config.eval.bootstrap,
     timeoutMs: config.eval.sandboxTimeoutMs,
-    items,
-    itemsFile,
-    reference: reference ? 'reference' : null,
+    items: run.items,
+    itemsFile: run.itemsFile,
+    reference: referenceRows ? run.reference : null,
     models,
-    skipped,
+    ...(run.skipped ? { skipped: run.skipped } : {}),
   });
-  writeSummary(evalDir, summary);
-  log(`evaluate: wrote ${join(evalDir, 'summary.json')}`);
+  writeSummary(run.out, summary);
+  run.log?.(`evaluate: wrote ${join(run.out, 'summary.json')}`);
   return summary;
 }
 
@@ -330,7 +434,7 @@ export interface EvaluateOneOptions {
 
 /** `unitrace eval --model`: one model (config.model.source, optionally with an adapter), judged without a reference. */
 export async function evaluateOne(config: Config, opts: EvaluateOneOptions): Promise<EvalSummary> {
-  const choice = await createJudge(config.eval.judge, { model: config.eval.judgeModel, env: opts.env, makeClient: opts.makeClient ?? (() => claudeClientFor(config)) });
+  const choice = await judgeFor(config, opts);
   const { loadModelAndTokenizer } = await import('../model/load.js');
   const { loadAdapter } = await import('../model/lora.js');
   opts.onProgress?.({ model: opts.name, stage: 'load', done: 0, total: 1, message: config.model.source });
@@ -346,32 +450,15 @@ export async function evaluateOne(config: Config, opts: EvaluateOneOptions): Pro
   } finally {
     model.dispose();
   }
-  await judgeResponses({
-    judge: choice.judge,
-    items: opts.items,
-    rows: result.rows,
-    reference: null,
-    seed: config.seed,
-    model: opts.name,
-    concurrency: config.eval.judgeConcurrency,
-    onProgress: (done, total) => opts.onProgress?.({ model: opts.name, stage: 'judge', done, total }),
-  });
-  writeResponses(opts.out, opts.name, result.rows);
-  const models = {
-    [opts.name]: modelEntry(result.rows, { adapter: opts.adapter, source: config.model.source, judge: choice.info.name, resamples: config.eval.bootstrap, seed: config.seed }),
-  };
-  const summary = buildSummary({
-    judge: choice.info,
-    decoding: result.decoding,
-    seed: config.seed,
-    resamples: config.eval.bootstrap,
-    timeoutMs: config.eval.sandboxTimeoutMs,
+  opts.log?.(`evaluate ${opts.name}: generated ${speedLine(result.speed)}`);
+  return judgeAndSummarise(config, choice, {
     items: opts.items,
     itemsFile: opts.itemsFile,
+    out: opts.out,
+    models: [{ name: opts.name, rows: result.rows, adapter: opts.adapter, source: config.model.source }],
     reference: null,
-    models,
+    decoding: result.decoding,
+    onProgress: opts.onProgress,
+    log: opts.log,
   });
-  writeSummary(opts.out, summary);
-  opts.log?.(`evaluate ${opts.name}: wrote ${join(opts.out, 'summary.json')}`);
-  return summary;
 }

@@ -1,9 +1,13 @@
-// Autoregressive generation: batched prompts (left padding + key mask + per-row positions), a KV cache,
-// greedy or temperature/top-p sampling with a seeded Rng, stop ids and a token limit.
+// Autoregressive generation with greedy or temperature/top-p sampling, stop ids and a token limit. Two
+// decoders: the native one (src/model/decoder.ts + decode.ts: weights outside the wasm heap, continuous
+// batching), used when the addon is built; and the TensorFlow.js one here (left-padded batches with a key
+// mask and per-row positions, a KvCache), the fallback and the reference the native one is tested against.
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/rng.js';
+import { decodeAll } from './decode.js';
+import { NativeDecoder, nativeDecoderProblem } from './decoder.js';
 import type { LoraAdapter } from './lora.js';
-import { KvCache, type Qwen2Model } from './qwen2.js';
+import { KvCache, Qwen2Model } from './qwen2.js';
 import type { ChatMessage, Tokenizer } from './tokenizer.js';
 
 /** A raw text, a conversation (rendered with the chat template plus the assistant prompt), or model ids. */
@@ -24,6 +28,11 @@ export interface GenerateOptions {
   useCache?: boolean;
   /** Called after each decoding step with the number of prompts finished so far. */
   onStep?: (step: number, finished: number, total: number) => void;
+  /**
+   * 'native' (the addon's decoder; the LoRA adapter merged once), 'tfjs', or 'auto' (default, or
+   * $UNITRACE_DECODER): native when the addon is built and the KV cache is on.
+   */
+  engine?: 'auto' | 'native' | 'tfjs';
 }
 
 export interface Generation {
@@ -72,19 +81,62 @@ export function sampleToken(logits: Float32Array, temperature: number, topP: num
   return order[order.length - 1]!;
 }
 
-/** Generates a completion for each prompt; results come back in prompt order. */
-export async function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: readonly Prompt[], opts: GenerateOptions = {}): Promise<Generation[]> {
-  const batchSize = opts.batchSize ?? 8;
-  const rng = new Rng(opts.seed ?? 0);
-  const out: Generation[] = [];
-  for (let start = 0; start < prompts.length; start += batchSize) {
-    const chunk = prompts.slice(start, start + batchSize).map((p) => promptIds(tokenizer, p));
-    out.push(...(await generateBatch(model, tokenizer, chunk, opts, rng, start, prompts.length)));
-  }
-  return out;
+/** True when generate() would run the native decoder for these options. */
+export function usesNativeDecoder(opts: Pick<GenerateOptions, 'engine' | 'useCache'> = {}): boolean {
+  const engine = opts.engine ?? (process.env.UNITRACE_DECODER as GenerateOptions['engine']) ?? 'auto';
+  if (engine === 'tfjs') return false;
+  const problem = nativeDecoderProblem() || (opts.useCache === false ? 'useCache: false' : '');
+  if (engine === 'native' && problem) throw new Error(`generate: engine 'native' requested but ${problem}`);
+  return !problem;
 }
 
-/** One left-padded batch of prompt ids. */
+/**
+ * Generates a completion for each prompt; results come back in prompt order. `model` may be a NativeDecoder
+ * built once by the caller (evaluation, benchmarks): then the native decoder runs.
+ */
+export async function generate(model: Qwen2Model | NativeDecoder, tokenizer: Tokenizer, prompts: readonly Prompt[], opts: GenerateOptions = {}): Promise<Generation[]> {
+  const ids = prompts.map((p) => promptIds(tokenizer, p));
+  checkPrompts(ids, model.config.vocabSize);
+  if (model instanceof Qwen2Model && !usesNativeDecoder(opts)) {
+    const batchSize = opts.batchSize ?? 8;
+    const rng = new Rng(opts.seed ?? 0);
+    const out: Generation[] = [];
+    for (let start = 0; start < ids.length; start += batchSize)
+      out.push(...(await generateBatch(model, tokenizer, ids.slice(start, start + batchSize), opts, rng, start, ids.length)));
+    return out;
+  }
+  if (!(model instanceof Qwen2Model) && opts.lora) throw new Error('generate: a NativeDecoder has its adapter merged when built (NativeDecoder.fromModel(model, lora))');
+  const decoder = model instanceof Qwen2Model ? NativeDecoder.fromModel(model, opts.lora) : model;
+  try {
+    const decodeOpts = {
+      maxNewTokens: opts.maxNewTokens ?? 256,
+      temperature: opts.temperature ?? 0,
+      topP: opts.topP ?? 1,
+      seed: opts.seed ?? 0,
+      stopIds: new Set(opts.stopIds ?? tokenizer.eosIds),
+      batchSize: opts.batchSize ?? 8,
+      onStep: opts.onStep,
+    };
+    return decodeAll(decoder, ids, decodeOpts, sampleToken).map((d, i) => ({
+      text: tokenizer.decode(d.ids, { skipSpecialTokens: true }),
+      ids: d.ids,
+      finishReason: d.finishReason,
+      promptTokens: ids[i]!.length,
+    }));
+  } finally {
+    if (decoder !== model) decoder.dispose();
+  }
+}
+
+function checkPrompts(prompts: readonly number[][], vocabSize: number, doneBefore = 0): void {
+  for (const [i, p] of prompts.entries()) {
+    if (p.length === 0) throw new Error(`generate: prompt ${doneBefore + i} is empty`);
+    const bad = p.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
+    if (bad !== undefined) throw new Error(`generate: prompt ${doneBefore + i} has token id ${bad}, outside the model's vocabulary of ${vocabSize} (tokenizer and model do not match?)`);
+  }
+}
+
+/** One left-padded batch of prompt ids on the TensorFlow.js decoder. */
 export async function generateBatch(
   model: Qwen2Model,
   tokenizer: Tokenizer,
@@ -100,11 +152,7 @@ export async function generateBatch(
   const stop = new Set(opts.stopIds ?? tokenizer.eosIds);
   const useCache = opts.useCache ?? true;
   const B = prompts.length;
-  for (const [i, p] of prompts.entries()) {
-    if (p.length === 0) throw new Error(`generate: prompt ${doneBefore + i} is empty`);
-    const bad = p.find((id) => id < 0 || id >= model.config.vocabSize);
-    if (bad !== undefined) throw new Error(`generate: prompt ${doneBefore + i} has token id ${bad}, outside the model's vocabulary of ${model.config.vocabSize} (tokenizer and model do not match?)`);
-  }
+  checkPrompts(prompts, model.config.vocabSize, doneBefore);
   const P = Math.max(...prompts.map((p) => p.length));
   // Left padding: row r has P - len(r) pads, then its prompt; pads are masked and take position 0.
   const tokens: number[][] = prompts.map((p) => [...new Array(P - p.length).fill(tokenizer.padId), ...p]);

@@ -8,6 +8,7 @@ import { LORA_MODULES, type LoraConfig, type LoraModule } from '../config/schema
 import { makeDirs, readJsonFile } from '../util/files.js';
 import type { Rng } from '../util/rng.js';
 import { Checkpoint, writeSafetensors } from './safetensors.js';
+import { NamedVariables } from './variables.js';
 import type { Qwen2Model } from './qwen2.js';
 
 export { LORA_MODULES, type LoraConfig, type LoraModule };
@@ -29,7 +30,8 @@ export function loraScaling(c: LoraConfig): number {
   return c.rslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
 }
 
-export class LoraAdapter {
+/** The trainable matrices are the NamedVariables by PEFT key. */
+export class LoraAdapter extends NamedVariables {
   readonly scaling: number;
   /** [layer][module] -> A [r,in], B [out,r]. */
   private readonly pairs: Map<LoraModule, { a: tf.Variable; b: tf.Variable }>[];
@@ -37,10 +39,11 @@ export class LoraAdapter {
   /** Takes ownership of `weights` (PEFT key -> variable). */
   constructor(
     readonly config: LoraConfig,
-    readonly weights: Map<string, tf.Variable>,
+    weights: Map<string, tf.Variable>,
     numLayers: number,
     readonly baseModelName = '',
   ) {
+    super(weights, 'LoraAdapter');
     this.scaling = loraScaling(config);
     this.pairs = Array.from({ length: numLayers }, () => new Map());
     for (let layer = 0; layer < numLayers; layer++)
@@ -59,28 +62,6 @@ export class LoraAdapter {
   /** Trainable parameter names (PEFT keys), in a stable order. */
   names(): string[] {
     return [...this.weights.keys()];
-  }
-
-  parameterCount(): number {
-    let n = 0;
-    for (const v of this.weights.values()) n += v.size;
-    return n;
-  }
-
-  namedWeights(): { name: string; shape: number[]; data: Float32Array }[] {
-    return [...this.weights].map(([name, v]) => ({ name, shape: v.shape.slice(), data: v.dataSync() as Float32Array }));
-  }
-
-  setWeight(name: string, data: Float32Array): void {
-    const v = this.weights.get(name);
-    if (!v) throw new Error(`LoraAdapter.setWeight: no parameter ${name}`);
-    if (data.length !== v.size) throw new Error(`LoraAdapter.setWeight: ${name} needs ${v.size} values, got ${data.length}`);
-    tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
-  }
-
-  dispose(): void {
-    for (const v of this.weights.values()) v.dispose();
-    this.weights.clear();
   }
 }
 

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { applyRope, attention, embedding, linear, rmsNorm, ropeCosSin, swiglu } from '../engine/ops.js';
 import type { Qwen2Config } from './config.js';
 import { weightShapes } from './config.js';
+import { NamedVariables } from './variables.js';
 import type { LoraModule } from '../config/schema.js';
 
 /** Per-layer key/value tensors kept between generation steps; [B,S,Hkv*D] each. */
@@ -65,9 +66,8 @@ interface Layer {
   down: tf.Variable;
 }
 
-export class Qwen2Model {
-  /** Every parameter by Hugging Face name (lm_head.weight absent when tied). */
-  readonly weights: Map<string, tf.Variable>;
+/** Weights are the NamedVariables by Hugging Face name (lm_head.weight absent when tied). */
+export class Qwen2Model extends NamedVariables {
   private readonly layers: Layer[];
 
   /** Takes ownership of the tensors: each becomes a (non-trainable by default) variable. */
@@ -75,9 +75,9 @@ export class Qwen2Model {
     readonly config: Qwen2Config,
     tensors: Map<string, tf.Tensor>,
   ) {
+    super(new Map(), 'Qwen2Model');
     const shapes = weightShapes(config);
     for (const name of tensors.keys()) if (!shapes.has(name)) throw new Error(`Qwen2Model: unexpected weight ${name}`);
-    this.weights = new Map();
     for (const [name, shape] of shapes) {
       const t = tensors.get(name);
       if (!t) throw new Error(`Qwen2Model: missing weight ${name} ${JSON.stringify(shape)}`);
@@ -186,29 +186,5 @@ export class Qwen2Model {
     });
     if (cache) cache.length = past + t;
     return out;
-  }
-
-  /** Plain copies of every weight by Hugging Face name (for saving or sending to workers). */
-  namedWeights(): { name: string; shape: number[]; data: Float32Array }[] {
-    return [...this.weights].map(([name, v]) => ({ name, shape: v.shape.slice(), data: v.dataSync() as Float32Array }));
-  }
-
-  /** Replaces a weight's values (e.g. after an optimizer step on the main thread). */
-  setWeight(name: string, data: Float32Array): void {
-    const v = this.weights.get(name);
-    if (!v) throw new Error(`Qwen2Model.setWeight: no weight ${name}`);
-    if (data.length !== v.size) throw new Error(`Qwen2Model.setWeight: ${name} needs ${v.size} values, got ${data.length}`);
-    tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
-  }
-
-  parameterCount(): number {
-    let n = 0;
-    for (const v of this.weights.values()) n += v.size;
-    return n;
-  }
-
-  dispose(): void {
-    for (const v of this.weights.values()) v.dispose();
-    this.weights.clear();
   }
 }

@@ -1,8 +1,8 @@
 // Executing the notebooks headless through Debian's Jupyter (nbconvert + nbclient) with the project's
 // tslab kernelspec (.jupyter/kernels/tslab, written by `npm ci`). Parameters travel as environment variables.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
-import { basename, delimiter, dirname, join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { makeDirs } from '../util/files.js';
 import { fromRoot } from '../util/paths.js';
 
@@ -20,7 +20,9 @@ export function checkJupyter(): JupyterCheck {
   if (probe.error || probe.status !== 0) return { ok: false, reason: 'jupyter nbconvert is not installed (apt-get install jupyter-nbconvert python3-nbclient)' };
   const spec = join(kernelspecDir(), 'kernels', 'tslab', 'kernel.json');
   if (!existsSync(spec)) return { ok: false, reason: `no kernelspec at ${spec} (run npm ci or node scripts/setup.mjs)` };
-  const argv0 = (JSON.parse(readFileSync(spec, 'utf8')) as { argv?: string[] }).argv?.[0];
+  const raw = (JSON.parse(readFileSync(spec, 'utf8')) as { argv?: string[] }).argv?.[0];
+  // Jupyter replaces {resource_dir} with the kernelspec's folder (relocatable spec written by setup.mjs)
+  const argv0 = raw ? resolve(raw.replace('{resource_dir}', dirname(spec))) : undefined;
   if (!argv0 || !existsSync(argv0)) return { ok: false, reason: `${spec} points at ${argv0 ?? 'nothing'}, which does not exist (rerun node scripts/setup.mjs)` };
   ensureNotebookLink();
   return { ok: true };
@@ -114,5 +116,23 @@ export async function executeNotebook(notebook: string, options: ExecuteOptions)
     child.on('close', (c) => resolve(c ?? 1));
   });
   if (code !== 0) throw new NotebookError(notebook, cellErrorSummary(stderr));
-  return join(options.outDir, basename(notebook));
+  const out = join(options.outDir, basename(notebook));
+  numberExecutedCells(out);
+  return out;
+}
+
+/**
+ * tslab leaves `execution_count` empty in its replies, so an executed notebook would show `[ ]:` on every
+ * cell; number the code cells in execution order (nbconvert runs them top to bottom) as Jupyter would.
+ */
+export function numberExecutedCells(file: string): void {
+  const nb = JSON.parse(readFileSync(file, 'utf8')) as { cells: { cell_type: string; execution_count?: number | null; outputs?: { output_type: string; execution_count?: number | null }[] }[] };
+  let n = 0;
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== 'code') continue;
+    cell.execution_count ??= ++n;
+    n = cell.execution_count;
+    for (const o of cell.outputs ?? []) if (o.output_type === 'execute_result') o.execution_count ??= n;
+  }
+  writeFileSync(file, JSON.stringify(nb, null, 1) + '\n');
 }

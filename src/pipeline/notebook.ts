@@ -2,7 +2,7 @@
 // variables) or, opened by hand, resolves the preset itself; `run.stage(name)` runs one pipeline stage
 // with its marker, exactly as the CLI would.
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { configSchema, resolveConfig, type Config } from '../config/index.js';
 import { packageRoot } from '../util/paths.js';
 import { readDone } from './markers.js';
@@ -21,7 +21,20 @@ export interface NotebookRun {
 export interface NotebookRunOptions {
   /** Preset when opened by hand (default: $UNITRACE_PRESET, else demo). */
   preset?: string;
+  /**
+   * Dotted settings, e.g. ['sft.lr=0.0005']. On top of the run the notebook works on, they make a variant
+   * run in its own folder next to it (runs/<name>-<overrides>), so an experiment never mixes into the
+   * pipeline's run; its stages start from the data stage.
+   */
   overrides?: string[];
+  /** Folder name of the variant run (default: derived from the overrides). */
+  name?: string;
+}
+
+/** A folder-safe name for a variant: `sft.lr=0.0005` -> `sft.lr-0.0005`. */
+export function variantName(base: string, overrides: readonly string[]): string {
+  const slug = overrides.map((o) => o.replace(/=/g, '-').replace(/[^A-Za-z0-9._-]+/g, '_')).join('_').slice(0, 80);
+  return `${base}-${slug}`;
 }
 
 /**
@@ -41,8 +54,15 @@ export function notebookRun(options: NotebookRunOptions = {}): NotebookRun {
       throw new Error(`${file} does not fit this version's config (${issues}); start the run over (unitrace pipeline --restart) or use another run folder`);
     }
     config = parsed.data;
+    if (options.overrides?.length) {
+      const name = options.name ?? variantName(config.run.name, options.overrides);
+      config = resolveConfig({ preset: config.preset, overrides: [config, ...options.overrides, { run: { name } }] });
+      runDir = join(dirname(runDir), name);
+    }
   } else {
-    config = resolveConfig({ preset: options.preset, overrides: options.overrides });
+    const base = resolveConfig({ preset: options.preset });
+    const name = options.name ?? (options.overrides?.length ? variantName(base.run.name, options.overrides) : base.run.name);
+    config = resolveConfig({ preset: options.preset, overrides: [...(options.overrides ?? []), { run: { name } }] });
     runDir = envDir ? resolve(envDir) : resolve(isAbsolute(config.run.dir) ? config.run.dir : join(packageRoot, config.run.dir), config.run.name);
   }
   ensureRunConfig(config, runDir);

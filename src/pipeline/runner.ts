@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../train/checkpoint.js';
 import { lockFolder } from '../train/lock.js';
 import { makeDirs, readJsonFile } from '../util/files.js';
 import { allDone, clearFailed, clearMarkers, configHash, pipelineDir, progressLog, readDone, readFailed, type DoneMarker } from './markers.js';
+import { assertPreflight } from './preflight.js';
 import { ensureRunConfig, runStage, StageError, stageLogger, type Stage, type StageContext, type StageHooks } from './stage.js';
 
 /** Runs one notebook headless with the given environment; resolves with the executed copy's path. */
@@ -106,6 +107,7 @@ async function pipelineInFolder(options: PipelineOptions): Promise<PipelineResul
   const print = options.log ?? console.log;
   const log = stageLogger(runDir, print);
   const t0 = performance.now();
+  assertPreflight(config);
   if (options.restart) clearMarkers(runDir);
   if (options.restart && existsSync(join(runDir, 'config.json'))) writeFileSync(join(runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   if (options.restart) rmSync(join(runDir, 'model-fingerprint.txt'), { force: true });
@@ -132,21 +134,33 @@ async function pipelineInFolder(options: PipelineOptions): Promise<PipelineResul
       const env = { UNITRACE_RUN_DIR: runDir, UNITRACE_PRESET: config.preset };
       // a failed marker left by an earlier attempt must not be blamed for this attempt's error
       for (const s of group.stages) clearFailed(runDir, s.name);
-      for (const nb of group.notebooks) {
-        log(`${nb}: executing (stage${group.stages.length > 1 ? 's' : ''} ${group.stages.map((s) => s.name).join(', ')})`);
+      const execute = async (nb: string): Promise<string> => {
+        // printed, not logged: the progress log is being echoed and would repeat the line
+        print(`${nb}: executing (stage${group.stages.length > 1 ? 's' : ''} ${group.stages.map((s) => s.name).join(', ')})`);
         const t = performance.now();
-        // echo what the kernel's stages log; started after our own line so that one is not repeated
-        const stop = followProgress(progressLog(runDir), print);
         try {
-          notebooks.push(await options.executeNotebook(join(options.notebooksDir ?? '.', nb), env, (line) => print(`  ${line}`)));
+          const out = await options.executeNotebook!(join(options.notebooksDir ?? '.', nb), env, (line) => print(`  ${line}`));
+          print(`${nb}: executed in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+          return out;
         } catch (e) {
           // The stage that failed inside the notebook left its error in a failed marker: report that one.
           const failed = group.stages.map((s) => readFailed(runDir, s.name)).find((f) => f !== null);
           throw new StageError(failed?.stage ?? group.stages[0]!.name, failed ? `${failed.error.split('\n')[0]}\n${(e as Error).message}` : (e as Error).message);
-        } finally {
-          stop();
         }
-        log(`${nb}: executed in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      };
+      // notebooks that run no stage (they only read the config) start at once, beside the others
+      const concurrent = new Set(group.stages.flatMap((s) => s.concurrentNotebooks ?? []));
+      // echo what the kernel's stages log
+      const stop = followProgress(progressLog(runDir), print);
+      try {
+        const early = group.notebooks.filter((nb) => concurrent.has(nb)).map((nb) => execute(nb));
+        early.forEach((p) => p.catch(() => {})); // awaited below; a failure must not go unhandled meanwhile
+        const inOrder: string[] = [];
+        for (const nb of group.notebooks.filter((n) => !concurrent.has(n))) inOrder.push(await execute(nb));
+        const earlyDone = await Promise.all(early);
+        notebooks.push(...group.notebooks.map((nb) => (concurrent.has(nb) ? earlyDone.shift()! : inOrder.shift()!)));
+      } finally {
+        stop();
       }
       for (const s of group.stages) {
         if (!readDone(runDir, s.name)) throw new StageError(s.name, `${group.notebooks.join(', ')} finished but did not complete stage ${s.name} (no marker in ${pipelineDir(runDir)})`);

@@ -36,6 +36,8 @@ export interface Stage {
    * one calls the stage); none: run directly. Consecutive stages with the same list share one execution.
    */
   notebooks?: readonly string[];
+  /** Of `notebooks`, those that run no stage (they read only the config): executed beside the others. */
+  concurrentNotebooks?: readonly string[];
   /** Runs on every pipeline call, even when done before (cheap stages such as the report). */
   always?: boolean;
   run(ctx: StageContext): Promise<unknown>;

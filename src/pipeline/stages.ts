@@ -46,6 +46,8 @@ const dataStage: Stage = {
   name: 'data',
   describe: 'synthesize the unified traces and mix the datasets (SFT mixes, DPO pairs, held-out evaluation set)',
   notebooks: [NOTEBOOKS.synthesis, NOTEBOOKS.mixing],
+  // 01 previews the generators and runs no stage: it executes while 02 builds the data
+  concurrentNotebooks: [NOTEBOOKS.synthesis],
   async run(ctx) {
     const manifest = await buildDatasets(ctx.config, { outDir: join(ctx.runDir, 'data'), onProgress: progressLogger(ctx) });
     return { counts: manifest.counts, ratio: manifest.ratio, files: manifest.files };

@@ -38,36 +38,81 @@ function series(run: TrainingRun, key: string): { x: number[]; y: (number | null
   };
 }
 
+/** Centered moving average over `window` points (shrinking at the ends); non-finite points are skipped. */
+export function movingAverage(y: readonly (number | null)[], window: number): (number | null)[] {
+  const half = Math.floor(Math.max(1, window) / 2);
+  return y.map((_, i) => {
+    let s = 0;
+    let k = 0;
+    for (let j = Math.max(0, i - half); j <= Math.min(y.length - 1, i + half); j++) {
+      const v = y[j];
+      if (v !== null && v !== undefined && Number.isFinite(v)) (s += v), k++;
+    }
+    return k ? s / k : null;
+  });
+}
+
+/**
+ * Log-axis ticks labelled as plain numbers (no 10^k, no "2e-3"): 1-2-5 x 10^k, or every digit when the
+ * data spans too little for three of those; null (plotly's own ticks) when even that gives fewer than 3.
+ */
+export function logTicks(values: readonly (number | null)[]): { tickvals: number[]; ticktext: string[] } | null {
+  const pos = values.filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
+  if (pos.length === 0) return null;
+  const lo = Math.min(...pos);
+  const hi = Math.max(...pos);
+  for (const mantissas of [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const all: number[] = [];
+    for (let k = Math.floor(Math.log10(lo)) - 1; k <= Math.ceil(Math.log10(hi)); k++) for (const m of mantissas) all.push(Number((m * 10 ** k).toPrecision(1)));
+    const inside = all.filter((v) => v >= lo && v <= hi);
+    if (inside.length < 3 && mantissas.length < 9) continue;
+    if (inside.length < 3) return null;
+    // one tick beyond the data on each side, so the extremes sit between labelled lines
+    const below = all.filter((v) => v < lo).pop();
+    const above = all.find((v) => v > hi);
+    const tickvals = [...(below !== undefined ? [below] : []), ...inside, ...(above !== undefined ? [above] : [])];
+    return { tickvals, ticktext: tickvals.map((v) => String(v)) };
+  }
+  return null;
+}
+
 export function sftFigures(run: RunArtifacts): Figure[] {
   const runs = SFT_VARIANTS.map((v) => [v, run.sft[v]] as const).filter((e): e is [typeof e[0], TrainingRun] => e[1] !== null);
   if (runs.length === 0) return [];
-  const perStep = runs.map(([v, r]) => ({
-    type: 'scatter',
-    mode: lineMode(r.metrics.length),
-    name: `sft-${v} (per step)`,
-    x: epochAxis(r.metrics),
-    y: r.metrics.map((m) => (Number.isFinite(m.loss) ? m.loss : null)),
-    line: { color: COLORS[v], width: 1 },
-    opacity: 0.8,
-  }));
+  const allLoss: (number | null)[] = [];
+  const perStep = runs.flatMap(([v, r]) => {
+    const x = epochAxis(r.metrics);
+    const y = r.metrics.map((m) => (Number.isFinite(m.loss) ? m.loss : null));
+    allLoss.push(...y);
+    // about 2% of the run's steps per window: flattens step noise, keeps epoch-scale trends
+    const window = Math.max(1, Math.round(r.metrics.length / 50)) | 1;
+    const smooth = movingAverage(y, window);
+    return [
+      { type: 'scatter', mode: lineMode(r.metrics.length), name: `sft-${v} (each step)`, legendgroup: v, showlegend: false, hoverinfo: 'skip', x, y, line: { color: COLORS[v], width: 1 }, marker: { size: 3 }, opacity: 0.25 },
+      { type: 'scatter', mode: 'lines', name: window > 1 ? `sft-${v} (moving average of ${window} steps)` : `sft-${v}`, legendgroup: v, x, y: smooth, line: { color: COLORS[v], width: 2.5 } },
+    ];
+  });
   const perEpoch = runs.map(([v, r]) => {
     const e = epochLosses(r.metrics);
     return { type: 'scatter', mode: 'lines+markers', name: `sft-${v}`, x: e.map((p) => p.epoch), y: e.map((p) => p.meanLoss), line: { color: COLORS[v] } };
   });
+  const epochLossValues = perEpoch.flatMap((t) => t.y);
+  const logAxis = (title: string, values: readonly (number | null)[]) => ({ title: { text: title }, type: 'log', ...(logTicks(values) ?? {}) });
   return [
     {
       id: 'sft-loss-steps',
       title: 'SFT loss per optimizer step, every run, all epochs',
-      caption: 'x is the epoch (steps spread inside their epoch). The unified run is the paper\'s model; original and CoT are its baselines.',
+      caption:
+        'Faint: the loss of every step; bold: its moving average. x is the epoch (steps spread inside their epoch), y is logarithmic. The unified run is the paper\'s model; original and CoT are its baselines.',
       data: perStep,
-      layout: baseLayout('epoch', 'loss (mean token NLL)', { yaxis: { title: { text: 'loss' }, type: 'log' } }),
+      layout: baseLayout('epoch', 'loss', { yaxis: logAxis('loss (mean token NLL, log scale)', allLoss) }),
     },
     {
       id: 'sft-loss-epochs',
       title: 'SFT mean loss per epoch',
       caption: 'The paper\'s Table 1 "loss reduction" compares the first and last points of the unified curve.',
       data: perEpoch,
-      layout: baseLayout('epoch', 'mean loss', { yaxis: { title: { text: 'mean loss' }, type: 'log' } }),
+      layout: baseLayout('epoch', 'mean loss', { yaxis: logAxis('mean loss (log scale)', epochLossValues) }),
     },
   ];
 }

@@ -40,6 +40,18 @@ export interface SftRunView {
   summary: TrainingSummary;
 }
 
+/** How the evaluation's intervals were made, from eval/summary.json (what the statistics note explains). */
+export interface StatisticsView {
+  resamples: number | null;
+  level: number | null;
+  method: string | null;
+  seed: number | null;
+  /** Held-out items: all, in-distribution, out-of-distribution. */
+  items: { n: number; id: number; ood: number } | null;
+  /** Metric definitions as the evaluator wrote them. */
+  metricDocs: Record<string, string>;
+}
+
 export interface ReportData {
   runName: string;
   runDir: string;
@@ -51,6 +63,7 @@ export interface ReportData {
   dpo: TrainingSummary | null;
   samples: Sample[];
   manifest: ManifestView;
+  statistics: StatisticsView;
 }
 
 /** The first string found under a key that names program output (stdout, codeOutput...), searched depth-first. */
@@ -161,6 +174,22 @@ function manifestView(run: RunArtifacts): ManifestView {
   };
 }
 
+function statisticsView(summary: Record<string, unknown> | null): StatisticsView {
+  const o = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+  const n = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  const boot = o(summary?.bootstrap);
+  const items = o(summary?.items);
+  const docs = Object.fromEntries(Object.entries(o(summary?.metrics)).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return {
+    resamples: n(boot.resamples),
+    level: n(boot.level),
+    method: typeof boot.method === 'string' ? boot.method : null,
+    seed: n(o(summary?.seeds).bootstrap),
+    items: typeof items.n === 'number' ? { n: items.n, id: n(items.id) ?? 0, ood: n(items.ood) ?? 0 } : null,
+    metricDocs: docs,
+  };
+}
+
 /** The evaluation metrics the bar chart shows, when the evaluator wrote them (see src/eval/results.ts). */
 const HEADLINE = ['all.strict', 'all.programAccuracy', 'all.finalAccuracy', 'all.judgeScore', 'all.winRate'];
 
@@ -186,6 +215,7 @@ export function buildReportData(runDir: string): ReportData {
     dpo: run.dpo ? summarizeTraining(run.dpo.metrics) : null,
     samples: pickSamples(run),
     manifest: manifestView(run),
+    statistics: statisticsView(run.evalSummary),
   };
 }
 

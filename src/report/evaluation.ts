@@ -8,6 +8,8 @@ export interface Estimate {
   value: number;
   lo?: number;
   hi?: number;
+  /** Items the metric was computed on (responses it applies to), when the evaluator recorded it. */
+  n?: number;
 }
 
 export interface EvalTable {
@@ -38,7 +40,9 @@ function asEstimate(v: unknown): Estimate | 'empty' | null {
   const value = num(o, VALUE_KEYS);
   if (value === undefined) return VALUE_KEYS.some((k) => k in o && (o[k] === null || typeof o[k] === 'number')) ? 'empty' : null;
   const ci = Array.isArray(o.ci) && o.ci.length === 2 ? (o.ci as number[]) : null;
-  return { value, lo: num(o, LO_KEYS) ?? ci?.[0], hi: num(o, HI_KEYS) ?? ci?.[1] };
+  const est: Estimate = { value, lo: num(o, LO_KEYS) ?? ci?.[0], hi: num(o, HI_KEYS) ?? ci?.[1] };
+  if (typeof o.n === 'number') est.n = o.n;
+  return est;
 }
 
 function flatten(node: unknown, prefix: string, out: Map<string, Estimate>): void {

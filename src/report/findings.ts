@@ -1,11 +1,20 @@
 // The paper's Table 1 recomputed from a run, and the "paper vs ours" verdicts. Every `ours` value comes
-// from the run's artifacts; each verdict states the rule that decided it.
-import type { RunArtifacts } from './artifacts.js';
-import { evalTable, findMetric, formatStats, type EvalTable, type FormatStats } from './evaluation.js';
+// from the run's artifacts; each verdict states the rule that decided it, and says when the run measured
+// something else than the paper did (another model, data, teacher or judge).
+import type { ResponseRow, RunArtifacts } from './artifacts.js';
+import { differencesFromPaper, type Instrument, type RunDifferences } from './differences.js';
+import { evalTable, findMetric, formatStats, type EvalTable, type Estimate, type FormatStats } from './evaluation.js';
+import { pairedDifference, type PairedDifference } from './paired.js';
 import { PAPER } from './paper.js';
 import { summarizeTraining, type TrainingSummary } from './training.js';
 
-export type Status = 'reproduced' | 'not reproduced' | 'not measured';
+/**
+ * setting matched: a configuration the run obeyed (not a finding). reproduced / not reproduced: the
+ * measurement separates from the claim's threshold. inconclusive: the interval straddles it. not
+ * comparable: the run used another model, data, teacher or judge than the claim rests on.
+ */
+export const VERDICTS = ['setting matched', 'reproduced', 'not reproduced', 'inconclusive', 'not comparable', 'not measured'] as const;
+export type Status = (typeof VERDICTS)[number];
 
 export interface Table1Row {
   metric: string;
@@ -15,6 +24,8 @@ export interface Table1Row {
   oursDetails: string;
   status: Status;
   rule: string;
+  /** Why a row is not comparable (which setting differs). */
+  why?: string;
 }
 
 export interface Claim {
@@ -23,6 +34,9 @@ export interface Claim {
   ours: string;
   status: Status;
   rule: string;
+  why?: string;
+  /** The paired difference the verdict rests on (model-vs-model claims). */
+  paired?: PairedDifference;
 }
 
 export interface Findings {
@@ -31,13 +45,24 @@ export interface Findings {
   configuredEpochs: number | null;
   unifiedFormat: FormatStats | null;
   evalTable: EvalTable;
+  differences: RunDifferences;
   table1: Table1Row[];
   claims: Claim[];
+  /** Paired bootstrap differences between models on the same prompts. */
+  comparisons: PairedDifference[];
+  bootstrap: { resamples: number; seed: number };
 }
 
 const pct = (x: number, digits = 1): string => `${(x * 100).toFixed(digits)}%`;
-const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3));
-const verdict = (measured: boolean, ok: boolean): Status => (!measured ? 'not measured' : ok ? 'reproduced' : 'not reproduced');
+export const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3));
+export const signed = (x: number): string => (x > 0 ? '+' : '') + fmt(x);
+
+/** A verdict from a rule, unless nothing was measured or an instrument the claim rests on differs. */
+function decide(measured: boolean, dependsOn: Instrument[], run: RunDifferences, status: () => Status): { status: Status; why?: string } {
+  if (!measured) return { status: 'not measured' };
+  const why = dependsOn.map((i) => run.differs[i]).filter((w): w is string => !!w);
+  return why.length ? { status: 'not comparable', why: why.join('; ') } : { status: status() };
+}
 
 function getPath(o: Record<string, unknown> | null, path: string): unknown {
   let node: unknown = o;
@@ -54,26 +79,20 @@ function datasetBalance(run: RunArtifacts): Findings['balance'] {
   return total ? { synthetic, total, ratio: synthetic / total } : null;
 }
 
-export function computeFindings(run: RunArtifacts): Findings {
-  const unified = run.sft.unified;
-  const training = unified ? summarizeTraining(unified.metrics) : null;
-  const balance = datasetBalance(run);
-  const configuredEpochs = (getPath(run.config, 'sft.epochs') as number | undefined) ?? null;
-  const unifiedResponses = run.responses['sft-unified'];
-  const format = unifiedResponses ? formatStats(unifiedResponses) : null;
-  const table = evalTable(run.evalSummary);
-  const unifiedDone = run.markers.some((m) => m.stage === 'sft-unified');
+/** Table 1's two settings: the mix ratio and the epoch budget. Obeyed: "setting matched", else not comparable. */
+function settingRows(balance: Findings['balance'], training: TrainingSummary | null, configuredEpochs: number | null): Table1Row[] {
   const exposures = balance && training ? balance.synthetic * training.epochs : null;
-
-  const table1: Table1Row[] = [
+  const setting = (measured: boolean, ok: boolean, why: string): { status: Status; why?: string } =>
+    !measured ? { status: 'not measured' } : ok ? { status: 'setting matched' } : { status: 'not comparable', why };
+  return [
     {
       metric: 'Dataset balance',
       paper: pct(PAPER.syntheticRatio, 0) + ' synthetic',
       paperDetails: `${PAPER.nSynthetic} traces / ${PAPER.nOriginal + PAPER.nSynthetic} total`,
       ours: balance ? `${pct(balance.ratio)} synthetic` : '-',
       oursDetails: balance ? `${balance.synthetic} traces / ${balance.total} total (data/sft-unified.jsonl)` : 'no data/sft-unified.jsonl',
-      status: verdict(balance !== null, balance !== null && Math.abs(balance.ratio - PAPER.syntheticRatio) < 0.005),
-      rule: 'synthetic share within 0.5 points of 40%',
+      ...setting(balance !== null, balance !== null && Math.abs(balance.ratio - PAPER.syntheticRatio) < 0.005, `different data: ${balance ? pct(balance.ratio) : '?'} synthetic`),
+      rule: 'a setting: synthetic share within 0.5 points of 40%',
     },
     {
       metric: 'Training epochs',
@@ -83,75 +102,162 @@ export function computeFindings(run: RunArtifacts): Findings {
       oursDetails: training
         ? `${exposures !== null ? exposures.toLocaleString('en-US') : '?'} trace exposures, ${training.steps.toLocaleString('en-US')} optimizer steps`
         : 'no sft-unified/metrics.jsonl',
-      status: verdict(training !== null, training !== null && training.epochs >= PAPER.epochs),
-      rule: `${PAPER.epochs} epochs completed`,
+      ...setting(training !== null, training !== null && training.epochs >= PAPER.epochs, `different training budget: ${training?.epochs ?? '?'} epochs`),
+      rule: `a setting: ${PAPER.epochs} epochs completed`,
     },
+  ];
+}
+
+/** Loss reduction (a number tied to the model and tokenizer) and stability (this run's curve). */
+function trainingRows(training: TrainingSummary | null, unifiedDone: boolean, diff: RunDifferences): Table1Row[] {
+  const stable = training !== null && unifiedDone && training.nonFiniteLosses === 0 && training.lossSpikes === 0;
+  return [
     {
       metric: 'Loss reduction',
       paper: pct(PAPER.lossReduction),
       paperDetails: `${PAPER.firstLoss} → ${PAPER.lastLoss}`,
       ours: training?.lossReduction != null ? pct(training.lossReduction) : '-',
       oursDetails: training?.firstEpochLoss != null ? `${fmt(training.firstEpochLoss)} → ${fmt(training.lastEpochLoss!)} (mean loss, first → last epoch)` : '',
-      status: verdict(training?.lossReduction != null, (training?.lossReduction ?? 0) >= 0.9),
-      rule: 'reduction of at least 90%',
+      ...decide(training?.lossReduction != null, ['model'], diff, () => ((training!.lossReduction ?? 0) >= 0.9 ? 'reproduced' : 'not reproduced')),
+      rule: 'reduction of at least 90%, on the paper\'s model (loss values depend on the model and its tokenizer)',
     },
     {
       metric: 'Training stability',
       paper: 'Excellent',
-      paperDetails: 'no OOM errors',
-      ours: training ? (training.nonFiniteLosses === 0 && unifiedDone ? 'stable' : training.nonFiniteLosses ? 'non-finite losses' : 'unfinished') : '-',
+      paperDetails: 'no OOM errors, smooth convergence',
+      ours: training ? (stable ? 'stable' : training.nonFiniteLosses ? 'non-finite losses' : !unifiedDone ? 'unfinished' : 'loss spikes') : '-',
       oursDetails: training
-        ? `${training.nonFiniteLosses} non-finite losses, ${training.lossSpikes} epoch(s) with mean loss up >10%, max grad norm ${training.maxGradNorm !== null ? fmt(training.maxGradNorm) : '-'}; stage ${unifiedDone ? 'finished' : 'has no finished marker'}`
+        ? `${training.nonFiniteLosses} non-finite losses, ${training.lossSpikes} epoch(s) with mean loss up >10%, max grad norm ${training.maxGradNorm !== null ? fmt(training.maxGradNorm) : '-'} (before clipping); stage ${unifiedDone ? 'finished' : 'has no finished marker'}`
         : '',
-      status: verdict(training !== null, training !== null && training.nonFiniteLosses === 0 && unifiedDone),
-      rule: 'stage finished, no NaN/Inf loss',
+      ...decide(training !== null, [], diff, () => (stable ? 'reproduced' : 'not reproduced')),
+      rule: 'stage finished, no NaN/Inf loss, no epoch whose mean loss rose more than 10%',
     },
+  ];
+}
+
+/** Format compliance of the unified model: decided on the evaluator's interval when there is one. */
+function formatRows(format: FormatStats | null, strict: Estimate | undefined, diff: RunDifferences): Table1Row[] {
+  const measured = !!format?.n;
+  const hasTags = !!format && format.tags.cot > 0 && format.tags.logic > 0 && format.tags.code > 0;
+  const compliance = (): Status => {
+    const value = format!.strict;
+    if (value >= 0.95) return 'reproduced';
+    return strict?.hi !== undefined && strict.hi >= 0.95 ? 'inconclusive' : 'not reproduced';
+  };
+  return [
     {
       metric: 'Format compliance',
       paper: pct(PAPER.formatCompliance, 0),
       paperDetails: 'all outputs show structure',
-      ours: format && format.n ? `${pct(format.strict)} strict` : '-',
-      oursDetails: format && format.n ? `${pct(format.lenient)} lenient, ${format.n} held-out prompts (eval/sft-unified/responses.jsonl)` : 'no evaluated responses',
-      status: verdict(!!format?.n, (format?.strict ?? 0) >= 0.95),
-      rule: 'strict compliance of at least 95%',
+      ours: measured ? `${pct(format!.strict)} strict` : '-',
+      oursDetails: measured
+        ? `${pct(format!.lenient)} lenient, ${format!.n} held-out trace prompts${strict?.lo !== undefined && strict.hi !== undefined && strict.lo !== strict.hi ? `, 95% interval [${pct(strict.lo)}, ${pct(strict.hi)}]` : ''} (eval/sft-unified/responses.jsonl)`
+        : 'no evaluated responses',
+      ...decide(measured, [], diff, compliance),
+      rule: 'strict compliance of at least 95%; inconclusive when below but the 95% interval reaches 95%',
     },
     {
       metric: 'Trace structure',
       paper: 'Present',
       paperDetails: '<cot><logic><code> tags found',
-      ours: format && format.n ? (format.tags.cot > 0 && format.tags.logic > 0 && format.tags.code > 0 ? 'present' : 'missing tags') : '-',
-      oursDetails: format && format.n ? (['cot', 'logic', 'code', 'answer'] as const).map((t) => `<${t}> ${pct(format.tags[t], 0)}`).join(', ') : '',
-      status: verdict(!!format?.n, !!format && format.tags.cot > 0 && format.tags.logic > 0 && format.tags.code > 0),
+      ours: measured ? (hasTags ? 'present' : 'missing tags') : '-',
+      oursDetails: measured ? (['cot', 'logic', 'code', 'answer'] as const).map((t) => `<${t}> ${pct(format!.tags[t], 0)}`).join(', ') : '',
+      ...decide(measured, [], diff, () => (hasTags ? 'reproduced' : 'not reproduced')),
       rule: '<cot>, <logic> and <code> each found in some output',
     },
   ];
+}
 
-  const judge = (model: string) => findMetric(table, model, /judge|quality|score/i);
-  const win = (model: string) => findMetric(table, model, /win/i);
-  const ju = judge('sft-unified');
-  const jb = judge('sft-original');
-  const jd = judge('sft-unified-dpo');
-  const wd = win('sft-unified-dpo');
-  const claims: Claim[] = [
-    { claim: 'A 40% synthetic mix (200 of 500)', paper: table1[0]!.paper, ours: table1[0]!.ours, status: table1[0]!.status, rule: table1[0]!.rule },
-    { claim: '100 epochs, 20,000 trace exposures', paper: table1[1]!.paperDetails, ours: table1[1]!.oursDetails, status: table1[1]!.status, rule: table1[1]!.rule },
-    { claim: '98.7% training loss reduction', paper: table1[2]!.paperDetails, ours: `${table1[2]!.ours} (${table1[2]!.oursDetails})`, status: table1[2]!.status, rule: table1[2]!.rule },
-    { claim: 'Stable training', paper: 'no OOM errors, smooth convergence', ours: table1[3]!.oursDetails, status: table1[3]!.status, rule: table1[3]!.rule },
-    { claim: '100% format compliance', paper: '100%', ours: table1[4]!.ours + (table1[4]!.oursDetails ? ` (${table1[4]!.oursDetails})` : ''), status: table1[4]!.status, rule: table1[4]!.rule },
+/** "A − B" of a paired difference in words, with its interval (or why there is none). */
+export function describePaired(p: PairedDifference): string {
+  if (p.diff === null) return `no prompt scored for both ${p.a} and ${p.b}`;
+  const spread = p.constant ? `the same difference on all ${p.n} prompts` : `95% interval [${signed(p.lo!)}, ${signed(p.hi!)}], ${p.n} paired prompts`;
+  return `${fmt(p.meanA!)} vs ${fmt(p.meanB!)}: difference ${signed(p.diff)} (${spread})`;
+}
+
+/** Interval of a paired difference; a constant difference is known exactly. */
+const bounds = (p: PairedDifference): [number, number] => (p.constant ? [p.diff!, p.diff!] : [p.lo!, p.hi!]);
+
+/** The two judge-score claims, decided on paired differences over the same prompts. */
+function judgeClaims(run: RunArtifacts, table: EvalTable, diff: RunDifferences, boot: Findings['bootstrap']): Claim[] {
+  const rows = (name: string): { name: string; rows: ResponseRow[] } => ({ name, rows: run.responses[name] ?? [] });
+  const judgeKey = findMetric(table, 'sft-unified', /judge/i)?.key ?? 'judgeScore';
+  const judgeName = table.judge ? `, ${table.judge} judge` : '';
+  const quality = pairedDifference('judgeScore', rows('sft-unified'), rows('sft-original'), boot.resamples, boot.seed);
+  const dpo = pairedDifference('judgeScore', rows('sft-unified-dpo'), rows('sft-unified'), boot.resamples, boot.seed);
+  const win = findMetric(table, 'sft-unified-dpo', /win/i);
+  const margin = -0.05;
+  return [
     {
       claim: 'Unified traces keep answer quality close to the baseline',
-      paper: `${PAPER.judgeUnified} vs ${PAPER.judgeBaseline} (judge score, unified vs SFT baseline)`,
-      ours: ju && jb ? `${fmt(ju.estimate.value)} vs ${fmt(jb.estimate.value)} (${ju.key}${table.judge ? `, ${table.judge} judge` : ''})` : '-',
-      status: verdict(!!ju && !!jb, !!ju && !!jb && ju.estimate.value >= jb.estimate.value - 0.05),
-      rule: 'unified score at least the baseline score minus 0.05',
+      paper: `${PAPER.judgeUnified} vs ${PAPER.judgeBaseline} (${PAPER.judge} score, unified vs SFT baseline)`,
+      ours: `${describePaired(quality)} (${judgeKey}${judgeName}; unified − original)`,
+      ...decide(quality.diff !== null, ['judge'], diff, () => {
+        const [lo, hi] = bounds(quality);
+        return lo >= margin ? 'reproduced' : hi < margin ? 'not reproduced' : 'inconclusive';
+      }),
+      rule: 'paired difference unified − original: reproduced when its 95% interval lies above −0.05, not reproduced when below, else inconclusive',
+      paired: quality,
     },
     {
       claim: 'DPO did not improve on SFT',
       paper: 'DPO fell below the SFT models and under a 50% win rate',
-      ours: jd && ju ? `${fmt(jd.estimate.value)} after DPO vs ${fmt(ju.estimate.value)} before` + (wd ? `; ${wd.key} ${fmt(wd.estimate.value)}` : '') : '-',
-      status: verdict(!!jd && !!ju, !!jd && !!ju && jd.estimate.value <= ju.estimate.value),
-      rule: 'DPO model scores no higher than the unified SFT model',
+      ours: `${describePaired(dpo)} (DPO − unified SFT${judgeName})` + (win ? `; ${win.key} ${fmt(win.estimate.value)}` : ''),
+      ...decide(dpo.diff !== null, ['judge'], diff, () => {
+        const [lo, hi] = bounds(dpo);
+        return lo > 0 ? 'not reproduced' : hi < 0 ? 'reproduced' : 'inconclusive';
+      }),
+      rule: 'paired difference DPO − unified SFT: reproduced when its 95% interval lies below 0, not reproduced when above, inconclusive when it holds 0',
+      paired: dpo,
     },
   ];
-  return { unifiedTraining: training, balance, configuredEpochs, unifiedFormat: format, evalTable: table, table1, claims };
+}
+
+/** The settings and findings of Table 1 as claims, in the paper's words. */
+function table1Claims(t: Table1Row[]): Claim[] {
+  const [balance, epochs, loss, stability, format] = t as [Table1Row, Table1Row, Table1Row, Table1Row, Table1Row];
+  const keep = (r: Table1Row) => ({ status: r.status, rule: r.rule, ...(r.why ? { why: r.why } : {}) });
+  return [
+    { claim: 'A 40% synthetic mix (200 of 500)', paper: balance.paper, ours: balance.ours, ...keep(balance) },
+    { claim: '100 epochs, 20,000 trace exposures', paper: epochs.paperDetails, ours: epochs.oursDetails, ...keep(epochs) },
+    { claim: '98.7% training loss reduction', paper: loss.paperDetails, ours: loss.oursDetails ? `${loss.ours}: ${loss.oursDetails}` : loss.ours, ...keep(loss) },
+    { claim: 'Stable training', paper: stability.paperDetails, ours: stability.oursDetails, ...keep(stability) },
+    { claim: '100% format compliance', paper: '100%', ours: format.oursDetails ? `${format.ours}; ${format.oursDetails}` : format.ours, ...keep(format) },
+  ];
+}
+
+/** Model pairs and metrics compared on the same prompts (only those both models were evaluated on). */
+const COMPARED: [string, string][] = [['sft-unified', 'sft-original'], ['sft-unified', 'sft-cot'], ['sft-unified-dpo', 'sft-unified'], ['sft-unified', 'reference']];
+const COMPARED_METRICS = ['strict', 'programAccuracy', 'finalAccuracy', 'judgeScore'];
+
+function modelComparisons(run: RunArtifacts, boot: Findings['bootstrap']): PairedDifference[] {
+  return COMPARED.flatMap(([a, b]) =>
+    run.responses[a] && run.responses[b]
+      ? COMPARED_METRICS.map((m) => pairedDifference(m, { name: a, rows: run.responses[a]! }, { name: b, rows: run.responses[b]! }, boot.resamples, boot.seed)).filter((p) => p.n > 0)
+      : [],
+  );
+}
+
+/** The evaluator's resample count and seed, so paired intervals are made like the table's. */
+function bootstrapSettings(run: RunArtifacts): Findings['bootstrap'] {
+  const resamples = getPath(run.evalSummary, 'bootstrap.resamples') ?? getPath(run.config, 'eval.bootstrap');
+  const seed = getPath(run.evalSummary, 'seeds.bootstrap') ?? getPath(run.config, 'seed');
+  return { resamples: typeof resamples === 'number' ? resamples : 1000, seed: typeof seed === 'number' ? seed : 0 };
+}
+
+export function computeFindings(run: RunArtifacts): Findings {
+  const training = run.sft.unified ? summarizeTraining(run.sft.unified.metrics) : null;
+  const balance = datasetBalance(run);
+  const configuredEpochs = (getPath(run.config, 'sft.epochs') as number | undefined) ?? null;
+  const format = run.responses['sft-unified'] ? formatStats(run.responses['sft-unified']) : null;
+  const table = evalTable(run.evalSummary);
+  const differences = differencesFromPaper(run.config, table.judge);
+  const bootstrap = bootstrapSettings(run);
+  const table1 = [
+    ...settingRows(balance, training, configuredEpochs),
+    ...trainingRows(training, run.markers.some((m) => m.stage === 'sft-unified'), differences),
+    ...formatRows(format, table.cells['sft-unified']?.['all.strict'], differences),
+  ];
+  const claims = [...table1Claims(table1), ...judgeClaims(run, table, differences, bootstrap)];
+  return { unifiedTraining: training, balance, configuredEpochs, unifiedFormat: format, evalTable: table, differences, table1, claims, comparisons: modelComparisons(run, bootstrap), bootstrap };
 }

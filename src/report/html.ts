@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { fromRoot } from '../util/paths.js';
 import type { ReportData } from './data.js';
 import type { Estimate } from './evaluation.js';
-import type { Status } from './findings.js';
+import { fmt, signed, VERDICTS, type Status } from './findings.js';
+import { metricDefinition, metricLabel } from './metric-names.js';
+import { direction } from './paired.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -25,10 +27,14 @@ function table(head: string[], rows: string[][], cls = ''): string {
 
 const statusBadge = (s: Status): string => `<span class="status ${s.replace(/ /g, '-')}">${e(s)}</span>`;
 
+/** A value with its interval and item count; a metric equal on every item gets no interval (it would be [x, x]). */
 function estimate(c: Estimate | undefined): string {
   if (!c) return '<span class="na">-</span>';
   const f = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(3));
-  return c.lo !== undefined && c.hi !== undefined ? `${f(c.value)} <span class="ci">[${f(c.lo)}, ${f(c.hi)}]</span>` : f(c.value);
+  const n = c.n !== undefined ? ` <span class="n">n=${c.n}</span>` : '';
+  if (c.lo === undefined || c.hi === undefined) return f(c.value) + n;
+  if (c.lo === c.hi) return `${f(c.value)} <span class="ci">(same on every item)</span>${n}`;
+  return `${f(c.value)} <span class="ci">[${f(c.lo)}, ${f(c.hi)}]</span>${n}`;
 }
 
 function secs(s: number): string {
@@ -36,16 +42,54 @@ function secs(s: number): string {
   return s >= 90 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`;
 }
 
+const VERDICT_MEANING: Record<Status, string> = {
+  'setting matched': 'a configuration of the paper that this run obeyed; a setting, not a finding',
+  reproduced: "this run's measurement clears the claim's rule",
+  'not reproduced': "this run's measurement fails the claim's rule",
+  inconclusive: 'the interval (or paired difference) straddles the rule\'s threshold: the data cannot decide',
+  'not comparable': 'this run measured with another model, data, teacher or judge than the claim rests on (the row says which)',
+  'not measured': 'the run has no file to measure it from',
+};
+
+function sectionDifferences(d: ReportData): string {
+  const rows = d.findings.differences.rows.map((r) => [e(r.setting), e(r.paper), e(r.ours), r.same ? '<span class="same">same</span>' : '<b class="differs">differs</b>']);
+  const n = d.findings.differences.rows.filter((r) => !r.same).length;
+  return `<section id="differences" class="box"><h2>Differences from the paper</h2>
+<p>${n === 0 ? 'This run used the paper\'s settings throughout.' : `${n} of ${rows.length} settings differ from the paper's; verdicts below that rest on a different model, data, teacher or judge say <i>not comparable</i>.`} Read from this run's <code>config.json</code> and the judge recorded in <code>eval/summary.json</code>.</p>
+${table(['setting', 'paper', 'this run', ''], rows, 'differences')}</section>`;
+}
+
 function sectionPaperVsOurs(d: ReportData): string {
-  const rows = d.findings.claims.map((c) => [e(c.claim), e(c.paper), e(c.ours), statusBadge(c.status), e(c.rule)]);
-  const counts = (['reproduced', 'not reproduced', 'not measured'] as const).map((s) => `${d.findings.claims.filter((c) => c.status === s).length} ${s}`);
+  const why = (c: { why?: string }) => (c.why ? `<br><span class="why">${e(c.why)}</span>` : '');
+  const rows = d.findings.claims.map((c) => [e(c.claim), e(c.paper), e(c.ours), statusBadge(c.status) + why(c), e(c.rule)]);
+  const counts = VERDICTS.map((s) => [s, d.findings.claims.filter((c) => c.status === s).length] as const).filter(([, k]) => k > 0).map(([s, k]) => `${k} ${s}`);
+  const legend = VERDICTS.map((s) => `<li>${statusBadge(s)} ${e(VERDICT_MEANING[s])}</li>`).join('');
   return `<section id="paper-vs-ours"><h2>Paper vs ours</h2>
-<p>${e(counts.join(', '))}. The paper's values are quoted from the paper; ours are computed from this run's files. Each verdict follows the stated rule.</p>
-${table(['claim', 'paper', 'ours', 'verdict', 'rule'], rows)}</section>`;
+<p>${e(counts.join(', '))}. The paper's values are quoted from the paper; ours are computed from this run's files. Each verdict follows the stated rule; model-vs-model claims rest on paired differences over the same prompts.</p>
+${table(['claim', 'paper', 'ours', 'verdict', 'rule'], rows, 'claims')}
+<details><summary>What the verdicts mean</summary><ul class="legend">${legend}</ul></details></section>`;
+}
+
+function sectionComparisons(d: ReportData): string {
+  const cs = d.findings.comparisons;
+  if (cs.length === 0) return '';
+  const word = { 'a higher': 'first higher', 'b higher': 'second higher', 'no separation': 'no separation', 'no data': '-' } as const;
+  const rows = cs.map((p) => [
+    `${e(p.a)} − ${e(p.b)}`,
+    `${e(metricLabel(p.metric))} <code>${e(p.metric)}</code>`,
+    p.diff === null ? '-' : `${fmt(p.meanA!)} vs ${fmt(p.meanB!)}`,
+    p.diff === null ? '-' : p.constant ? `${e(signed(p.diff))} <span class="ci">(same on every prompt)</span>` : `${e(signed(p.diff))} <span class="ci">[${e(signed(p.lo!))}, ${e(signed(p.hi!))}]</span>`,
+    String(p.n),
+    e(word[direction(p)]),
+  ]);
+  const b = d.findings.bootstrap;
+  return `<section id="comparisons"><h2>Model vs model, paired on the same prompts</h2>
+<p>For each prompt both models answered, the difference of the metric (first − second); the mean of those differences with a 95% percentile interval from ${b.resamples.toLocaleString('en-US')} bootstrap resamples of the prompts (seed ${b.seed}). A prompt drawn for one model is drawn for the other, so prompt difficulty cancels out. "No separation": the interval holds zero. When every prompt has the same difference no interval is shown: resampling cannot move it, and it is no evidence of precision.</p>
+<div class="scroll">${table(['models', 'metric', 'means', 'difference [95% interval]', 'prompts', 'reading'], rows, 'comparisons')}</div></section>`;
 }
 
 function sectionTable1(d: ReportData): string {
-  const rows = d.findings.table1.map((r) => [e(r.metric), e(r.paper), e(r.paperDetails), e(r.ours), e(r.oursDetails), statusBadge(r.status)]);
+  const rows = d.findings.table1.map((r) => [e(r.metric), e(r.paper), e(r.paperDetails), e(r.ours), e(r.oursDetails), statusBadge(r.status) + (r.why ? `<br><span class="why">${e(r.why)}</span>` : '')]);
   return `<section id="table1"><h2>Table 1, recomputed</h2>
 <p>The paper's Table 1 ("100-Epoch Balanced Training Results") with the same rows measured on the unified SFT run of this run folder.</p>
 ${table(['metric', 'paper', 'paper details', 'ours', 'our details', 'verdict'], rows)}</section>`;
@@ -80,7 +124,12 @@ ${runRows.length ? `<p>Each run's epoch budget is its own config's <code>sft.epo
 function sectionEval(d: ReportData): string {
   const t = d.findings.evalTable;
   if (t.models.length === 0) return '<section id="evaluation"><h2>Evaluation</h2><p class="na">No eval/summary.json in this run.</p></section>';
-  const rowsFor = (metrics: string[]) => metrics.map((m) => [`<code>${e(m)}</code>`, ...t.models.map((model) => estimate(t.cells[model]?.[m]))]);
+  const docs = d.statistics.metricDocs;
+  const label = (m: string): string => {
+    const def = metricDefinition(m, docs);
+    return `${e(metricLabel(m))}<br><code>${e(m)}</code>${def ? `<sup class="def" title="${e(def)}">?</sup>` : ''}`;
+  };
+  const rowsFor = (metrics: string[]) => metrics.map((m) => [label(m), ...t.models.map((model) => estimate(t.cells[model]?.[m]))]);
   // summary.json groups metrics as all.*, id.* (in-distribution), ood.* and families.<name>.*
   const main = t.metrics.filter((m) => !/^(id|ood|families)\./.test(m));
   const split = t.metrics.filter((m) => /^(id|ood)\./.test(m)).sort((a, b) => a.replace(/^\w+\./, '').localeCompare(b.replace(/^\w+\./, '')) || a.localeCompare(b));
@@ -88,12 +137,24 @@ function sectionEval(d: ReportData): string {
   const head = ['metric', ...t.models];
   const bars = d.figures.find((f) => f.id === 'eval-bars');
   return `<section id="evaluation"><h2>Evaluation</h2>
-<p>Held-out prompts, every model; values with a 95% bootstrap interval in brackets where the evaluator computed one.${t.judge ? ` Judge: <b>${e(t.judge)}</b>.` : ''}</p>
+${statisticsNote(d)}
 ${bars ? figureBlock(bars.id, bars.title, bars.caption) : ''}
 <div class="scroll">${table(head, rowsFor(main), 'eval')}</div>
 ${split.length ? `<h3>In-distribution vs out-of-distribution</h3><div class="scroll">${table(head, rowsFor(split), 'eval')}</div>` : ''}
 ${families.length ? `<details><summary>Per family</summary><div class="scroll">${table(head, rowsFor(families), 'eval')}</div></details>` : ''}
 </section>`;
+}
+
+function statisticsNote(d: ReportData): string {
+  const s = d.statistics;
+  const t = d.findings.evalTable;
+  const items = s.items ? `${s.items.n} held-out prompts (${s.items.id} in-distribution, ${s.items.ood} out-of-distribution)` : 'the held-out prompts';
+  const how = s.resamples
+    ? `the items a metric applies to are resampled with replacement ${s.resamples.toLocaleString('en-US')} times${s.seed !== null ? ` (seed ${s.seed})` : ''}, the metric's mean is recomputed on each resample, and the ${((s.level ?? 0.95) * 100).toFixed(0)}% interval is the middle ${((s.level ?? 0.95) * 100).toFixed(0)}% of those means (${e(s.method ?? 'percentile bootstrap')})`
+    : 'intervals are the evaluator\'s bootstrap intervals';
+  const defs = Object.entries(s.metricDocs).map(([k, v]) => `<li><code>${e(k)}</code> (${e(metricLabel(k))}): ${e(v)}</li>`).join('');
+  return `<div class="stats"><p><b>How to read the numbers.</b> Every model answered ${e(items)}. Each cell is the mean over the items the metric applies to (<span class="n">n</span>: how many; format metrics count trace prompts only, instruction checks only instruction prompts), and in brackets its 95% interval: ${how}. Intervals of two models are not a test of their difference: the paired comparisons below are. A metric with the same value on every item shows no interval.${t.judge ? ` Judge: <b>${e(t.judge)}</b>.` : ''}</p>
+${defs ? `<details><summary>Metric definitions (from eval/summary.json)</summary><ul>${defs}</ul></details>` : ''}</div>`;
 }
 
 function sectionSamples(d: ReportData): string {
@@ -130,6 +191,10 @@ const CSS = `body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em a
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f3f3f3}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;white-space:pre-wrap;font-size:.85em}
 .status{padding:.1em .4em;border-radius:3px;white-space:nowrap}.reproduced{background:#d4f4d4}.not-reproduced{background:#f9d3d3}.not-measured{background:#eee}
+.setting-matched{background:#dde8f7}.inconclusive{background:#fbeec2}.not-comparable{background:#e6dcf2}.why{color:#555;font-size:.85em}
+.box{border:2px solid #b9a5d6;border-radius:6px;padding:.2em 1em;background:#faf8fd}.differs{color:#8a2be2}.same{color:#888}.n{color:#888;font-size:.8em}.def{cursor:help;color:#888}
+.stats{background:#f6f8fa;border-left:4px solid #9ab;padding:.1em 1em;margin:.5em 0}.legend{list-style:none;padding-left:0}.legend li{margin:.2em 0}
+figure,tr,.sample,.box,.stats{break-inside:avoid;page-break-inside:avoid}h2,h3{break-after:avoid;page-break-after:avoid}
 .ci{color:#666;font-size:.85em}.na{color:#888}.chart{width:100%;min-height:360px}figure{margin:1em 0}figcaption{color:#555;font-size:.9em}
 .scroll{overflow-x:auto}.label{margin:.3em 0 0;font-weight:600;font-size:.85em}.sample{border-top:1px solid #ddd;margin-top:1em}.stdout{background:#eef6ee}
 nav a{margin-right:1em}`;
@@ -143,11 +208,13 @@ export function renderHtml(d: ReportData): string {
 <body>
 <h1>Unified reasoning traces: reproduction report</h1>
 <p>Run <b>${e(d.runName)}</b>${d.preset ? ` (preset ${e(d.preset)})` : ''}. Reproducing <i>${e(d.paper.title)}</i>. Every number below is read from the run folder, except the ones labelled as the paper's.</p>
-<nav><a href="#paper-vs-ours">paper vs ours</a><a href="#table1">Table 1</a><a href="#training">training</a><a href="#evaluation">evaluation</a><a href="#samples">samples</a><a href="#manifest">manifest</a></nav>
+<nav><a href="#differences">differences</a><a href="#paper-vs-ours">paper vs ours</a><a href="#table1">Table 1</a><a href="#training">training</a><a href="#evaluation">evaluation</a><a href="#comparisons">paired comparisons</a><a href="#samples">samples</a><a href="#manifest">manifest</a></nav>
+${sectionDifferences(d)}
 ${sectionPaperVsOurs(d)}
 ${sectionTable1(d)}
 ${sectionTraining(d)}
 ${sectionEval(d)}
+${sectionComparisons(d)}
 ${sectionSamples(d)}
 ${sectionManifest(d)}
 <script>${plotly.replace(/<\/script/gi, '<\\/script')}</script>

@@ -1,8 +1,13 @@
-// The paper's own numbers, quoted so the report can set ours beside them. These are the only numbers
-// the report does not read from the run, and the report always labels them as the paper's.
+// The paper's own numbers and settings, quoted so the report can set ours beside them. These are the only
+// numbers the report does not read from the run, and the report always labels them as the paper's.
 export const PAPER = {
   title: 'Unified Reasoning Traces for Small Language Model Enhancement (Hall)',
   model: 'Qwen2.5-0.5B',
+  /** Who wrote the 200 synthetic traces (section 3.2). */
+  teacher: 'Claude 4 Sonnet',
+  /** Who scored answer quality (section 4). */
+  judge: 'Claude 3.5 Sonnet',
+  originalData: 'UltraFeedback (300 SFT examples)',
   nOriginal: 300,
   nSynthetic: 200,
   syntheticRatio: 0.4,

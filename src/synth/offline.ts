@@ -2,7 +2,7 @@
 // response and a direct answer. Same seed and options, same bytes.
 import { renderTrace } from '../trace/render.js';
 import { sha256 } from '../util/hash.js';
-import { Rng } from '../util/rng.js';
+import { distinctRoundRobin } from '../util/distinct.js';
 import { FAMILY_NAMES, getFamily } from './families/index.js';
 import type { Problem, ProblemSpec } from './types.js';
 
@@ -40,22 +40,14 @@ export interface GenerateOptions {
  */
 export function generateProblems(opts: GenerateOptions): Problem[] {
   const names = opts.families && opts.families.length ? opts.families : FAMILY_NAMES;
-  const families = names.map(getFamily);
-  const root = new Rng(opts.seed);
-  const streams = families.map((f) => root.fork(`${opts.stream ?? 'synth'}:${f.name}`));
-  const seen = new Set(opts.exclude ?? []);
-  const out: Problem[] = [];
-  for (let i = 0; i < opts.count; i++) {
-    const k = i % families.length;
-    const family = families[k]!;
-    let spec: ProblemSpec | null = null;
-    for (let attempt = 0; attempt < 200 && !spec; attempt++) {
-      const s = family.generate(streams[k]!);
-      if (!seen.has(s.question)) spec = s;
-    }
-    if (!spec) throw new Error(`family "${family.name}" produced no new problem in 200 tries (seed ${opts.seed}, ${i} made)`);
-    seen.add(spec.question);
-    out.push(buildProblem(family.name, spec));
-  }
-  return out;
+  return distinctRoundRobin<ProblemSpec>({
+    seed: opts.seed,
+    stream: opts.stream ?? 'synth',
+    count: opts.count,
+    generators: names.map(getFamily).map((f) => ({ name: f.name, make: (rng) => f.generate(rng) })),
+    key: (spec) => spec.question,
+    exclude: opts.exclude,
+    tries: 200,
+    describe: (family) => [`family "${family}"`, 'problem'],
+  }).map(({ name, item }) => buildProblem(name, item));
 }

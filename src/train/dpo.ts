@@ -13,11 +13,11 @@ import { sha256, sha256File, stableStringify } from '../util/hash.js';
 import { parseJsonl, readTextFile, toJsonl } from '../util/jsonl.js';
 import { boundPairRow } from './bound.js';
 import { writeFileAtomic } from './checkpoint.js';
-import { collateDpo, tokenizePairRow, truncationReport, type PairRow, type TokenizedPair } from './collate.js';
+import { collateDpo, tokenizePairRow, truncationReport, type PairRow, type TokenizedPair, type TokenLimits } from './collate.js';
 import { onPolicyPairs, type PairSource } from './onpolicy.js';
-import { loopSettings, planSteps, trainLoop } from './loop.js';
-import type { RunFolder } from './runfolder.js';
+import { loopSettings, planSteps, trainLoop, type LoopResult } from './loop.js';
 import { sequenceLogProbs } from './objectives.js';
+import type { RunFolder } from './runfolder.js';
 import { copyTokenizerFiles, engineComputer, loopBindings, makeTrainable, type Trainable } from './session.js';
 import { dataHash, openRunFolder, type TrainRunOptions, type TrainRunResult } from './sft.js';
 
@@ -103,6 +103,56 @@ async function onPolicyRows(config: Config, model: Qwen2Model, tokenizer: Tokeni
   return pairs;
 }
 
+/** Tokenizes pair rows; errors name the file and line (or the pair's index when rows were sampled). */
+function tokenizePairs(tokenizer: Tokenizer, rows: readonly (PairSource & { line?: number })[], limits: TokenLimits, file: string | null): TokenizedPair[] {
+  return rows.map((row, i) => {
+    try {
+      return tokenizePairRow(tokenizer, boundPairRow(tokenizer, row, limits), limits, row.id);
+    } catch (e) {
+      const where = file && row.line !== undefined ? `${file}:${row.line}` : `pair ${i + 1}`;
+      throw new Error(`${where} (id ${row.id}): bad example: ${(e as Error).message}`);
+    }
+  });
+}
+
+/**
+ * The model DPO trains on and compares with: the base with the SFT adapter merged in (saved under
+ * base-model/ so workers can load it, rewritten only when the adapter's content changed), or the base itself.
+ */
+async function mergedBase(config: Config, model: Qwen2Model, modelDir: string, run: RunFolder, opts: DpoRunOptions, log: (m: string) => void): Promise<{ baseModel: string; sftHash: string | null }> {
+  if (!opts.sftAdapter) return { baseModel: config.model.source, sftHash: null };
+  // By content, so a retrained SFT adapter at the same path invalidates the merged model and caches.
+  const sftHash = sha256File(join(opts.sftAdapter, 'adapter_model.safetensors')).slice(0, 16);
+  const sft = loadAdapter(opts.sftAdapter, model);
+  mergeAdapter(model, sft);
+  sft.dispose();
+  const baseModel = join(opts.out, 'base-model');
+  const stamp = JSON.stringify({ source: config.model.source, sftAdapter: sftHash });
+  const stampFile = join(baseModel, 'unitrace-merge.json');
+  if (!(existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp)) {
+    await run.writeFolderAtomic('base-model', (d) => {
+      saveModel(model, d);
+      copyTokenizerFiles(modelDir, d);
+      writeFileSync(join(d, 'unitrace-merge.json'), stamp);
+    });
+    log(`dpo: merged ${opts.sftAdapter} into ${config.model.source} -> ${baseModel}`);
+  }
+  return { baseModel, sftHash };
+}
+
+/** Reference log-probs of every pair, cached in the run folder under the run's fingerprint. */
+function cachedReference(model: Qwen2Model, pairs: readonly TokenizedPair[], padId: number, batchPairs: number, dir: string, fingerprint: string, log: (m: string) => void): { chosen: Float32Array; rejected: Float32Array } {
+  const refFile = join(dir, 'reference-logps.json');
+  const cached = existsSync(refFile) ? (JSON.parse(readFileSync(refFile, 'utf8')) as { fingerprint: string; chosen: number[]; rejected: number[] }) : null;
+  if (cached && cached.fingerprint === fingerprint && cached.chosen.length === pairs.length) return { chosen: Float32Array.from(cached.chosen), rejected: Float32Array.from(cached.rejected) };
+  const t0 = performance.now();
+  const ref = referenceLogProbs(model, pairs, padId, Math.max(1, batchPairs));
+  writeFileAtomic(refFile, JSON.stringify({ fingerprint, chosen: Array.from(ref.chosen), rejected: Array.from(ref.rejected) }) + '\n');
+  log(`dpo: reference log-probs for ${pairs.length} pairs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return ref;
+}
+
+/** DPO in named steps: read and tokenize pairs, merge the SFT model, (sample on-policy pairs,) reference log-probs, train. */
 export async function runDpo(config: Config, opts: DpoRunOptions): Promise<DpoRunResult> {
   const run = openRunFolder(opts.out, opts.resume, opts.overwrite, opts.onLog);
   try {
@@ -117,107 +167,82 @@ async function dpoInFolder(run: RunFolder, config: Config, opts: DpoRunOptions):
   const log = opts.onLog ?? (() => {});
   // Data first: a malformed row should fail before any model is loaded.
   let rows = readPairRows(opts.data);
-  const lines = rows.map((r) => r.line);
   const limits = { maxPromptTokens: dpo.maxPromptTokens, maxResponseTokens: dpo.maxResponseTokens };
   const dir = resolveModelDir(config.model.source);
   const tokenizer = loadTokenizer(dir);
-  const tokenizeAll = () =>
-    rows.map((row, i) => {
-      try {
-        return tokenizePairRow(tokenizer, boundPairRow(tokenizer, row, limits), limits, row.id);
-      } catch (e) {
-        const where = typeof opts.data === 'string' && !dpo.onPolicy ? `${opts.data}:${lines[i]}` : `pair ${i + 1}`;
-        throw new Error(`${where} (id ${row.id}): bad example: ${(e as Error).message}`);
-      }
-    });
-  let pairs = tokenizeAll();
-  if (pairs.length === 0) throw new Error(`${typeof opts.data === 'string' ? `${opts.data}: ` : ''}no preference pairs (the file has no record)`);
+  const file = typeof opts.data === 'string' ? opts.data : null;
+  let pairs = tokenizePairs(tokenizer, rows, limits, file);
+  if (pairs.length === 0) throw new Error(`${file ? `${file}: ` : ''}no preference pairs (the file has no record)`);
 
   const model = await loadModel(config.model.source, { backend: config.engine.backend });
   let trainable: Trainable | null = null;
   try {
-    let baseModel = config.model.source;
-    // By content, so a retrained SFT adapter at the same path invalidates the merged model and caches.
-    const sftHash = opts.sftAdapter ? sha256File(join(opts.sftAdapter, 'adapter_model.safetensors')).slice(0, 16) : null;
-    if (opts.sftAdapter) {
-      // The merged SFT model is both the reference and the base the DPO adapter trains on; the engine
-      // (possibly in worker threads) loads it from this folder.
-      const sft = loadAdapter(opts.sftAdapter, model);
-      mergeAdapter(model, sft);
-      sft.dispose();
-      baseModel = join(opts.out, 'base-model');
-      const stamp = JSON.stringify({ source: config.model.source, sftAdapter: sftHash });
-      const stampFile = join(baseModel, 'unitrace-merge.json');
-      if (!(existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp)) {
-        await run.writeFolderAtomic('base-model', (d) => {
-          saveModel(model, d);
-          copyTokenizerFiles(dir, d);
-          writeFileSync(join(d, 'unitrace-merge.json'), stamp);
-        });
-        log(`dpo: merged ${opts.sftAdapter} into ${config.model.source} -> ${baseModel}`);
-      }
-    }
+    const { baseModel, sftHash } = await mergedBase(config, model, dir, run, opts, log);
     trainable = makeTrainable(model, dir, 'lora', dpo.lora, config.seed, baseModel);
     if (dpo.onPolicy) {
       rows = await onPolicyRows(config, model, tokenizer, rows, opts, run.dir, log);
-      pairs = tokenizeAll();
+      pairs = tokenizePairs(tokenizer, rows, limits, null);
     }
     const truncation = truncationReport(pairs.flatMap((p) => [p.chosen, p.rejected]));
     const plan = planSteps(pairs.length, dpo.batchSize, dpo.gradAccum, dpo.epochs);
     log(`dpo: ${pairs.length} pairs, ${truncation.tokens} tokens/epoch, ${plan.totalSteps} steps, loss ${dpo.loss}, beta ${dpo.beta}`);
     run.writeJson('config.json', config);
     const fingerprint = sha256(stableStringify({ stage: 'dpo', dpo, limits, seed: config.seed, model: config.model.source, sftAdapter: sftHash, data: dataHash(opts.data) })).slice(0, 16);
-
-    const refFile = join(opts.out, 'reference-logps.json');
-    let ref: { chosen: Float32Array; rejected: Float32Array };
-    const cached = existsSync(refFile) ? (JSON.parse(readFileSync(refFile, 'utf8')) as { fingerprint: string; chosen: number[]; rejected: number[] }) : null;
-    if (cached && cached.fingerprint === fingerprint && cached.chosen.length === pairs.length) {
-      ref = { chosen: Float32Array.from(cached.chosen), rejected: Float32Array.from(cached.rejected) };
-    } else {
-      const t0 = performance.now();
-      ref = referenceLogProbs(model, pairs, tokenizer.padId, Math.max(1, dpo.batchSize));
-      writeFileAtomic(refFile, JSON.stringify({ fingerprint, chosen: Array.from(ref.chosen), rejected: Array.from(ref.rejected) }) + '\n');
-      log(`dpo: reference log-probs for ${pairs.length} pairs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    }
-
+    const ref = cachedReference(model, pairs, tokenizer.padId, dpo.batchSize, opts.out, fingerprint, log);
     // The reference pass and sampling are done: the engine holds its own copy of the base from here on.
     model.dispose();
-    const computer = await (opts.computer ?? engineComputer)({
-      modelSource: baseModel,
-      adapter: { config: dpo.lora, names: [...trainable.params.keys()] },
-      mode: 'lora',
-      objective: 'dpo',
-      objectiveOptions: { beta: dpo.beta, loss: dpo.loss },
-      workers: config.engine.workers,
-      backend: config.engine.backend,
-    });
-    try {
-      const result = await trainLoop({
-        run,
-        fingerprint,
-        seed: config.seed,
-        ...loopSettings(dpo),
-        lengths: pairs.map((p) => Math.max(p.chosen.ids.length, p.rejected.ids.length)),
-        makeBatch: (indices, seed) =>
-          collateDpo(
-            indices.map((i) => pairs[i]!),
-            Float32Array.from(indices, (i) => ref.chosen[i]!),
-            Float32Array.from(indices, (i) => ref.rejected[i]!),
-            tokenizer.padId,
-            seed,
-          ),
-        computer,
-        ...loopBindings(trainable, opts),
-      });
-      const out = { ...result, out: opts.out, result: join(opts.out, trainable.exportName), truncation, tokensPerEpoch: truncation.tokens, baseModel };
-      run.writeJson('summary.json', { stage: 'dpo', ...out, lastRow: result.lastRow });
-      if (result.finished) log(`dpo: done, ${result.steps} steps, margin ${result.lastRow?.['rewards/margins']?.toFixed(4)}; adapter ${out.result} on ${baseModel}`);
-      return out;
-    } finally {
-      await computer.dispose();
-    }
+    const result = await trainPairs(config, opts, trainable, baseModel, pairs, ref, tokenizer.padId, fingerprint, run);
+    const out = { ...result, out: opts.out, result: join(opts.out, trainable.exportName), truncation, tokensPerEpoch: truncation.tokens, baseModel };
+    run.writeJson('summary.json', { stage: 'dpo', ...out, lastRow: result.lastRow });
+    if (result.finished) log(`dpo: done, ${result.steps} steps, margin ${result.lastRow?.['rewards/margins']?.toFixed(4)}; adapter ${out.result} on ${baseModel}`);
+    return out;
   } finally {
     trainable?.adapter?.dispose();
     model.dispose();
+  }
+}
+
+/** The optimizer loop over the pairs, with the reference log-probs riding along in every batch. */
+async function trainPairs(
+  config: Config,
+  opts: DpoRunOptions,
+  trainable: Trainable,
+  baseModel: string,
+  pairs: readonly TokenizedPair[],
+  ref: { chosen: Float32Array; rejected: Float32Array },
+  padId: number,
+  fingerprint: string,
+  run: RunFolder,
+): Promise<LoopResult> {
+  const dpo = config.dpo;
+  const computer = await (opts.computer ?? engineComputer)({
+    modelSource: baseModel,
+    adapter: { config: dpo.lora, names: [...trainable.params.keys()] },
+    mode: 'lora',
+    objective: 'dpo',
+    objectiveOptions: { beta: dpo.beta, loss: dpo.loss },
+    workers: config.engine.workers,
+    backend: config.engine.backend,
+  });
+  try {
+    return await trainLoop({
+      run,
+      fingerprint,
+      seed: config.seed,
+      ...loopSettings(dpo),
+      lengths: pairs.map((p) => Math.max(p.chosen.ids.length, p.rejected.ids.length)),
+      makeBatch: (indices, seed) =>
+        collateDpo(
+          indices.map((i) => pairs[i]!),
+          Float32Array.from(indices, (i) => ref.chosen[i]!),
+          Float32Array.from(indices, (i) => ref.rejected[i]!),
+          padId,
+          seed,
+        ),
+      computer,
+      ...loopBindings(trainable, opts),
+    });
+  } finally {
+    await computer.dispose();
   }
 }

@@ -27,7 +27,7 @@ const prompt = (msgs: Message[]): string => promptKey(msgs.filter((m) => m.role 
 describe('buildDatasets', () => {
   const dirA = join(tmp, 'a');
   it('mixes exactly 300 original + 200 unified traces by default, with the baselines and pairs', async () => {
-    const config = resolveConfig({ preset: 'paper' });
+    const config = resolveConfig({ preset: 'paper-offline' });
     const events: string[] = [];
     const m = await buildDatasets(config, { outDir: dirA, onProgress: (e) => events.push(e.stage) });
     const d = read(dirA);
@@ -67,11 +67,11 @@ describe('buildDatasets', () => {
   });
 
   it('writes identical bytes for the same seed and different ones for another seed', async () => {
-    const config = resolveConfig({ preset: 'paper' });
+    const config = resolveConfig({ preset: 'paper-offline' });
     const dirB = join(tmp, 'b');
     const dirC = join(tmp, 'c');
     const a = await buildDatasets(config, { outDir: dirB });
-    const b = await buildDatasets(resolveConfig({ preset: 'paper', overrides: ['seed=43'] }), { outDir: dirC });
+    const b = await buildDatasets(resolveConfig({ preset: 'paper-offline', overrides: ['seed=43'] }), { outDir: dirC });
     assert.deepEqual(a.files, JSON.parse(readFileSync(join(dirA, DATA_FILES.manifest), 'utf8')).files);
     assert.notEqual(a.files[DATA_FILES.unified], b.files[DATA_FILES.unified]);
   });

@@ -21,13 +21,32 @@ export interface FixtureOptions {
   strictShare?: number;
   withDpo?: boolean;
   withEval?: boolean;
+  /** The judge eval/summary.json records (the paper's was Claude 3.5 Sonnet). */
+  judge?: string;
+  /** Added to every DPO judge score relative to the unified model's (0: the two differ only by noise). */
+  dpoJudgeShift?: number;
+  /** Per-epoch mean loss of the unified run is 1.6x the smooth curve at this epoch (a spike). */
+  spikeAtEpoch?: number;
+  /** Dotted config overrides on top of the smoke preset (e.g. the paper's model folder). */
+  configOverrides?: string[];
 }
 
-function metrics(epochs: number, stepsPerEpoch: number, first: number, last: number, extra?: (step: number) => Record<string, number>) {
+/** Judge scores of one model on the n eval items: a per-item difficulty plus a per-model offset and noise. */
+export function fixtureJudgeScores(model: string, n: number, dpoShift: number): number[] {
+  return Array.from({ length: n }, (_, k) => {
+    const unified = 0.3 + 0.05 * (((k * 3) % 5) - 2);
+    const noise = 0.04 * (((k * 7) % 3) - 1);
+    const offset: Record<string, number> = { reference: -0.2, 'sft-original': 0.01, 'sft-cot': 0, 'sft-unified': 0, 'sft-unified-dpo': dpoShift };
+    const score = unified + (offset[model] ?? 0) + (model === 'sft-unified' ? 0 : noise);
+    return Math.round(Math.min(1, Math.max(0, score)) * 1e6) / 1e6;
+  });
+}
+
+function metrics(epochs: number, stepsPerEpoch: number, first: number, last: number, extra?: (step: number) => Record<string, number>, spikeAt?: number) {
   const rows = [];
   let step = 0;
   for (let e = 1; e <= epochs; e++) {
-    const target = first * (last / first) ** ((e - 1) / Math.max(1, epochs - 1));
+    const target = first * (last / first) ** ((e - 1) / Math.max(1, epochs - 1)) * (e === spikeAt ? 1.6 : 1);
     for (let s = 0; s < stepsPerEpoch; s++) {
       step++;
       // constant inside an epoch so the per-epoch mean is exactly `target`
@@ -38,10 +57,10 @@ function metrics(epochs: number, stepsPerEpoch: number, first: number, last: num
 }
 
 export function writeFixtureRun(options: FixtureOptions = {}): string {
-  const o = { firstLoss: 0.9, lastLoss: 0.01, epochs: 5, stepsPerEpoch: 4, nOriginal: 30, nSynthetic: 20, strictShare: 1, withDpo: true, withEval: true, ...options };
+  const o = { firstLoss: 0.9, lastLoss: 0.01, epochs: 5, stepsPerEpoch: 4, nOriginal: 30, nSynthetic: 20, strictShare: 1, withDpo: true, withEval: true, judge: 'offline-rubric', dpoJudgeShift: 0, ...options };
   const root = mkdtempSync(join(tmpdir(), 'unitrace-report-fixture-'));
   const dir = join(root, 'fixture');
-  const config = resolveConfig({ preset: 'smoke', overrides: [{ run: { dir: root, name: 'fixture' }, sft: { epochs: o.epochs } }] });
+  const config = resolveConfig({ preset: 'smoke', overrides: [{ run: { dir: root, name: 'fixture' }, sft: { epochs: o.epochs } }, ...(o.configOverrides ?? [])] });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   const msg = (i: number) => [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: 'a' }];
@@ -51,7 +70,7 @@ export function writeFixtureRun(options: FixtureOptions = {}): string {
   ]);
   writeJsonl(join(dir, 'data', 'sft-original.jsonl'), Array.from({ length: o.nOriginal }, (_, i) => ({ id: `o${i}`, source: 'original', messages: msg(i) })));
   writeFileSync(join(dir, 'data', 'manifest.json'), JSON.stringify({ seed: 42, sources: { original: { kind: 'embedded', sha256: 'TESTSOURCE00' } }, files: { 'sft-unified.jsonl': 'TESTDATA0000' } }));
-  writeJsonl(join(dir, 'sft-unified', 'metrics.jsonl'), metrics(o.epochs, o.stepsPerEpoch, o.firstLoss, o.lastLoss));
+  writeJsonl(join(dir, 'sft-unified', 'metrics.jsonl'), metrics(o.epochs, o.stepsPerEpoch, o.firstLoss, o.lastLoss, undefined, o.spikeAtEpoch));
   writeJsonl(join(dir, 'sft-original', 'metrics.jsonl'), metrics(o.epochs, o.stepsPerEpoch, 1.2, 0.4));
   writeJsonl(join(dir, 'sft-cot', 'metrics.jsonl'), metrics(o.epochs, o.stepsPerEpoch, 1.0, 0.2));
   writeFileSync(join(dir, 'sft-unified', 'config.json'), JSON.stringify({ ...config, sft: { ...config.sft, epochs: o.epochs }, backend: 'wasm' }));
@@ -66,24 +85,38 @@ export function writeFixtureRun(options: FixtureOptions = {}): string {
     const est = (mean: number) => ({ mean, lo: Math.max(0, mean - 0.1), hi: Math.min(1, mean + 0.1), se: 0.05, n: 10 });
     const table = (i: number) => ({ strict: est(i / 4), judgeScore: est(0.3 + 0.01 * i), winRate: i === 0 ? { mean: null, lo: null, hi: null, se: null, n: 0 } : est(0.5) });
     const summary = {
-      judge: { name: 'offline-rubric', kind: 'offline' },
-      models: Object.fromEntries(models.map((m, i) => [m, { adapter: null, judge: 'offline-rubric', n: 10, all: table(i), id: table(i), ood: table(i), families: { arithmetic: table(i) } }])),
+      judge: { name: o.judge, kind: o.judge.startsWith('claude') ? 'claude' : 'offline' },
+      bootstrap: { resamples: 400, level: 0.95, method: 'percentile, items resampled with replacement' },
+      seeds: { generation: 42, bootstrap: 42, pairwise: 42 },
+      items: { n: 10, id: 10, ood: 0, families: { arithmetic: 10 } },
+      metrics: { strict: 'trace items: exactly four sections in order', judgeScore: 'single-answer judge score, rating 1-10 rescaled to 0-1' },
+      models: Object.fromEntries(models.map((m, i) => [m, { adapter: null, judge: o.judge, n: 10, all: table(i), id: table(i), ood: table(i), families: { arithmetic: table(i) } }])),
     };
     mkdirSync(join(dir, 'eval'), { recursive: true });
     writeFileSync(join(dir, 'eval', 'summary.json'), JSON.stringify(summary));
     const n = 10;
     const strictN = Math.round(o.strictShare * n);
-    writeJsonl(
-      join(dir, 'eval', 'sft-unified', 'responses.jsonl'),
-      Array.from({ length: n }, (_, i) => ({
-        id: `e${i}`,
-        family: 'arithmetic',
-        kind: 'trace',
-        response: i < strictN ? GOOD_TRACE : 'The answer is 5.',
-        stdout: i < strictN ? '5\n' : null,
-        strict: i < strictN,
-      })).concat([{ id: 'instr', family: 'formatting', kind: 'instruction', response: 'HELLO', stdout: null, strict: false } as never]),
-    );
+    for (const model of models) {
+      const scores = fixtureJudgeScores(model, n, o.dpoJudgeShift);
+      const rows = Array.from({ length: n }, (_, i) => {
+        const good = model === 'sft-unified' ? i < strictN : model !== 'reference' && i % 2 === 0;
+        return {
+          id: `e${i}`,
+          family: 'arithmetic',
+          kind: 'trace',
+          ood: false,
+          response: good ? GOOD_TRACE : 'The answer is 5.',
+          stdout: good ? '5\n' : null,
+          strict: good,
+          programCorrect: good,
+          finalCorrect: true,
+          judge: { by: o.judge, score: scores[i], rating: null },
+        };
+      });
+      // an instruction item: format metrics must not count it
+      rows.push({ id: 'instr', family: 'formatting', kind: 'instruction', response: 'HELLO', stdout: null, strict: false } as never);
+      writeJsonl(join(dir, 'eval', model, 'responses.jsonl'), rows);
+    }
     writeJsonl(join(dir, 'data', 'eval.jsonl'), Array.from({ length: n }, (_, i) => ({ id: `e${i}`, family: 'arithmetic', prompt: [{ role: 'user', content: `What is 2 + 3? (#${i})` }] })));
   }
   mkdirSync(join(dir, 'pipeline'), { recursive: true });

@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildReportData, epochLosses, renderHtml, renderReport, summarizeTraining } from '../../src/report/index.js';
-import { writeFixtureRun } from './fixture.js';
+import { buildReportData, direction, epochLosses, markdownTable, renderHtml, renderReport, summarizeTraining } from '../../src/report/index.js';
+import { logTicks, movingAverage } from '../../src/report/charts.js';
+import { fixtureJudgeScores, writeFixtureRun } from './fixture.js';
 
 test('per-epoch losses accept fractional and integer epoch counters', () => {
   const frac = [0.5, 1, 1.5, 2].map((epoch, i) => ({ step: i + 1, epoch, loss: [4, 2, 1, 1][i]! }));
@@ -20,26 +21,39 @@ test('per-epoch losses accept fractional and integer epoch counters', () => {
   assert.equal(s.lossReduction, (3 - 1) / 3);
 });
 
+const PAPER_MODEL = 'model.source=/models/Qwen2.5-0.5B';
+
 test('Table 1 and the paper-vs-ours verdicts follow the run, not typed-in numbers', () => {
-  const good = buildReportData(writeFixtureRun({ epochs: 100, stepsPerEpoch: 1, nOriginal: 300, nSynthetic: 200, firstLoss: 0.8, lastLoss: 0.01 }));
+  const good = buildReportData(writeFixtureRun({ epochs: 100, stepsPerEpoch: 1, nOriginal: 300, nSynthetic: 200, firstLoss: 0.8, lastLoss: 0.01, configOverrides: [PAPER_MODEL] }));
   const row = (name: string) => good.findings.table1.find((r) => r.metric === name)!;
   assert.equal(row('Dataset balance').ours, '40.0% synthetic');
-  assert.equal(row('Dataset balance').status, 'reproduced');
+  assert.equal(row('Dataset balance').status, 'setting matched', 'an obeyed setting is not a reproduced finding');
+  assert.equal(row('Training epochs').status, 'setting matched');
   assert.match(row('Training epochs').oursDetails, /^20,000 trace exposures, 100 optimizer steps/);
   assert.equal(row('Loss reduction').ours, '98.8%');
+  assert.equal(row('Loss reduction').status, 'reproduced');
+  assert.equal(row('Training stability').status, 'reproduced');
   assert.equal(row('Format compliance').status, 'reproduced');
   assert.equal(row('Trace structure').status, 'reproduced');
 
   // a different run gives different numbers and verdicts
-  const bad = buildReportData(writeFixtureRun({ epochs: 3, nOriginal: 30, nSynthetic: 30, firstLoss: 1, lastLoss: 0.5, strictShare: 0.3 }));
+  const bad = buildReportData(writeFixtureRun({ epochs: 3, nOriginal: 30, nSynthetic: 30, firstLoss: 1, lastLoss: 0.5, strictShare: 0.3, spikeAtEpoch: 2, configOverrides: [PAPER_MODEL] }));
   const badRow = (name: string) => bad.findings.table1.find((r) => r.metric === name)!;
   assert.equal(badRow('Dataset balance').ours, '50.0% synthetic');
-  assert.equal(badRow('Dataset balance').status, 'not reproduced');
-  assert.equal(badRow('Training epochs').status, 'not reproduced');
-  assert.equal(badRow('Loss reduction').ours, '50.0%');
+  assert.equal(badRow('Dataset balance').status, 'not comparable');
+  assert.match(badRow('Dataset balance').why!, /different data: 50\.0% synthetic/);
+  assert.equal(badRow('Training epochs').status, 'not comparable');
   assert.equal(badRow('Loss reduction').status, 'not reproduced');
+  assert.equal(badRow('Training stability').status, 'not reproduced', 'an epoch whose mean loss rose by more than 10% is a spike');
+  assert.match(badRow('Training stability').oursDetails, /1 epoch\(s\) with mean loss up >10%/);
   assert.equal(badRow('Format compliance').ours, '30.0% strict');
   assert.equal(badRow('Format compliance').status, 'not reproduced');
+
+  // the embedded model: the loss claim rests on the paper's model
+  const embedded = buildReportData(writeFixtureRun({ epochs: 100, stepsPerEpoch: 1, firstLoss: 0.8, lastLoss: 0.01 }));
+  const loss = embedded.findings.table1.find((r) => r.metric === 'Loss reduction')!;
+  assert.equal(loss.status, 'not comparable');
+  assert.match(loss.why!, /base model: embedded instead of Qwen2\.5-0\.5B/);
 
   // missing artifacts are 'not measured', never invented
   const bare = buildReportData(writeFixtureRun({ withEval: false, withDpo: false }));
@@ -47,10 +61,64 @@ test('Table 1 and the paper-vs-ours verdicts follow the run, not typed-in number
   assert.equal(bare.figures.filter((f) => f.id.startsWith('dpo-')).length, 0);
 });
 
+test('judge-score claims: not comparable under another judge; decided on paired differences under the paper\'s', () => {
+  const claim = (d: ReturnType<typeof buildReportData>, start: string) => d.findings.claims.find((c) => c.claim.startsWith(start))!;
+  const offline = buildReportData(writeFixtureRun());
+  for (const start of ['Unified traces keep', 'DPO did not improve']) {
+    assert.equal(claim(offline, start).status, 'not comparable');
+    assert.match(claim(offline, start).why!, /answer-quality judge: offline-rubric instead of Claude 3\.5 Sonnet/);
+  }
+  assert.ok(!offline.findings.claims.some((c) => /judge|quality|DPO/i.test(c.claim) && c.status === 'reproduced'));
+
+  const claude = (shift: number) => buildReportData(writeFixtureRun({ judge: 'claude:claude-3-5-sonnet', dpoJudgeShift: shift }));
+  const even = claude(0);
+  const dpo = claim(even, 'DPO did not improve');
+  assert.equal(dpo.status, 'inconclusive', 'the paired interval holds zero');
+  assert.ok(dpo.paired!.lo! < 0 && dpo.paired!.hi! > 0);
+  assert.equal(dpo.paired!.n, 10);
+  assert.match(dpo.ours, /95% interval \[-0\.\d+, \+0\.\d+\], 10 paired prompts/);
+  assert.equal(claim(even, 'Unified traces keep').status, 'reproduced');
+  assert.equal(claim(claude(-0.2), 'DPO did not improve').status, 'reproduced');
+  assert.equal(claim(claude(0.2), 'DPO did not improve').status, 'not reproduced');
+});
+
+test('paired differences: same prompts resampled together; a constant difference gets no interval', () => {
+  const d = buildReportData(writeFixtureRun({ judge: 'claude:claude-3-5-sonnet' }));
+  const find = (a: string, b: string, m: string) => d.findings.comparisons.find((p) => p.a === a && p.b === b && p.metric === m)!;
+  const q = find('sft-unified', 'sft-original', 'judgeScore');
+  const u = fixtureJudgeScores('sft-unified', 10, 0);
+  const o = fixtureJudgeScores('sft-original', 10, 0);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(Math.abs(q.diff! - mean(u.map((x, i) => x - o[i]!))) < 1e-12);
+  assert.ok(Math.abs(q.meanA! - mean(u)) < 1e-12);
+  assert.equal(q.n, 10, 'the instruction item has no judge score here, so 10 pairs');
+  assert.ok(q.lo! <= q.diff! && q.diff! <= q.hi!);
+  // both models are right on every item: the difference is 0 everywhere, no interval is made
+  const final = find('sft-unified', 'sft-original', 'finalAccuracy');
+  assert.equal(final.constant, true);
+  assert.equal(final.lo, null);
+  assert.equal(direction(final), 'no separation');
+  assert.equal(d.findings.bootstrap.resamples, 400, 'made like the evaluator\'s intervals');
+  const again = buildReportData(writeFixtureRun({ judge: 'claude:claude-3-5-sonnet' }));
+  assert.deepEqual(again.findings.comparisons, d.findings.comparisons, 'seeded: the same run gives the same intervals');
+});
+
+test('the differences box reads the run config against the paper', () => {
+  const d = buildReportData(writeFixtureRun());
+  const row = (s: string) => d.findings.differences.rows.find((r) => r.setting === s)!;
+  assert.equal(row('base model').ours, 'embedded');
+  assert.equal(row('base model').same, false);
+  assert.equal(row('trace teacher').same, false);
+  assert.equal(row('answer-quality judge').ours, 'offline-rubric');
+  assert.match(row('SFT learning rate').ours, /^0\.002 \(100x the paper's\)$/);
+  assert.equal(row('LoRA r / alpha').same, true);
+  assert.deepEqual(Object.keys(d.findings.differences.differs).sort(), ['data', 'judge', 'model', 'teacher']);
+});
+
 test('evaluation table has all five models with intervals; samples carry the code output', () => {
   const d = buildReportData(writeFixtureRun());
   assert.deepEqual(d.findings.evalTable.models, ['reference', 'sft-original', 'sft-cot', 'sft-unified', 'sft-unified-dpo']);
-  assert.deepEqual(d.findings.evalTable.cells['sft-cot']!['all.strict'], { value: 0.5, lo: 0.4, hi: 0.6 });
+  assert.deepEqual(d.findings.evalTable.cells['sft-cot']!['all.strict'], { value: 0.5, lo: 0.4, hi: 0.6, n: 10 });
   assert.equal(d.findings.evalTable.cells['reference']!['all.winRate'], undefined, 'an empty estimate is no number');
   assert.equal(d.samples[0]!.prompt, 'What is 2 + 3? (#0)');
   assert.equal(d.findings.evalTable.judge, 'offline-rubric');
@@ -99,14 +167,33 @@ test('each SFT run is summarized with its own epoch budget', () => {
   assert.equal(d.dpo!.steps, 6);
 });
 
-test('claims use the over-all-items metric, not a subgroup', () => {
+test('the evaluation table shows item counts, metric names in words and no interval for a constant metric', () => {
   const dir = writeFixtureRun();
   const file = join(dir, 'eval', 'summary.json');
   const summary = JSON.parse(readFileSync(file, 'utf8'));
-  summary.models['sft-unified'].id.judgeScore.mean = 0.99; // a subgroup value that must not be picked
+  summary.models['sft-unified'].all.strict = { mean: 1, lo: 1, hi: 1, se: 0, n: 10 };
   writeFileSync(file, JSON.stringify(summary));
-  const claim = buildReportData(dir).findings.claims.find((c) => c.claim.startsWith('Unified traces keep'))!;
-  assert.match(claim.ours, /^0\.330 vs 0\.310 \(all\.judgeScore, offline-rubric judge\)$/);
+  const d = buildReportData(dir);
+  assert.equal(d.findings.evalTable.cells['sft-unified']!['all.strict']!.n, 10);
+  assert.equal(d.statistics.resamples, 400);
+  const html = renderHtml(d);
+  assert.match(html, /resampled with replacement 400 times \(seed 42\)/);
+  assert.match(html, /strict trace format, all items<br><code>all\.strict<\/code>/);
+  assert.match(html, /1 <span class="ci">\(same on every item\)<\/span> <span class="n">n=10<\/span>/);
+  assert.doesNotMatch(html, /\[1, 1\]/);
+});
+
+test('SFT chart helpers: a moving average and 1-2-5 log ticks', () => {
+  assert.deepEqual(movingAverage([1, 2, 3, null, 5], 3), [1.5, 2, 2.5, 4, 5]);
+  assert.deepEqual(logTicks([0.011, 0.9]), { tickvals: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], ticktext: ['0.01', '0.02', '0.05', '0.1', '0.2', '0.5', '1'] });
+  assert.deepEqual(logTicks([1.3, 4.5])!.tickvals, [1, 2, 3, 4, 5], 'too narrow for 1-2-5: every digit');
+  assert.equal(logTicks([1.37, 2.18]), null, 'too narrow for digits: plotly picks the ticks');
+  const fig = buildReportData(writeFixtureRun()).figures.find((f) => f.id === 'sft-loss-steps')!;
+  assert.equal(fig.data.length, 6, 'each run: the raw steps and their moving average');
+});
+
+test('markdownTable prints numbers as given (a ground truth 239.85 stays 239.85)', () => {
+  assert.equal(markdownTable(['x'], [[239.85], [0.1 + 0.2], [1 / 3]]), '| x |\n| --- |\n| 239.85 |\n| 0.3 |\n| 0.333333333333 |');
 });
 
 test('unitrace report: writes the page from the CLI, exit 2 for a missing run folder', () => {

@@ -13,18 +13,29 @@ import { RunFolder } from '../../src/train/runfolder.js';
 import { fromRoot } from '../../src/util/paths.js';
 import { closeDefaultSandbox } from '../../src/sandbox/index.js';
 import { runDpo } from '../../src/train/dpo.js';
-import { runSft } from '../../src/train/sft.js';
+import { runSft, type TrainRunResult } from '../../src/train/sft.js';
+import type { Config } from '../../src/config/index.js';
 import { compare } from '../helpers/compare.js';
 import { tinySetup } from './helpers/setup.js';
 
 const setup = tinySetup(4);
-/** The full fine-tuned model of the first test, reused by the on-policy DPO test. */
-let trainedModel: string | null = null;
+
+/**
+ * The fully fine-tuned model that the smoke test checks and the on-policy DPO test samples from: trained
+ * once, by whichever of the two runs first, so either test also runs alone (--test-name-pattern).
+ */
+let fullSft: Promise<{ config: Config; out: string; result: TrainRunResult }> | null = null;
+function trainFull(): Promise<{ config: Config; out: string; result: TrainRunResult }> {
+  fullSft ??= (async () => {
+    const config = setup.config({ sft: { mode: 'full', epochs: 40 } });
+    const out = join(setup.dir, 'sft-full');
+    return { config, out, result: await runSft(config, { data: setup.examples, out }) };
+  })();
+  return fullSft;
+}
 
 test('smoke SFT: loss falls, then greedy generation on the training prompts gives strict traces', async () => {
-  const config = setup.config({ sft: { mode: 'full', epochs: 40 } });
-  const out = join(setup.dir, 'sft-full');
-  const result = await runSft(config, { data: setup.examples, out });
+  const { config, out, result } = await trainFull();
   assert.ok(result.finished);
   const rows = new RunFolder(out).readMetrics();
   assert.equal(rows.length, result.totalSteps);
@@ -43,11 +54,10 @@ test('smoke SFT: loss falls, then greedy generation on the training prompts give
     assert.equal(g.finishReason, 'stop', `prompt ${i}: no <|im_end|> (${JSON.stringify(g.text)})`);
     assert.ok(isStrict(g.text), `prompt ${i}: not strict: ${JSON.stringify(g.text)}`);
   });
-  trainedModel = result.result;
 });
 
-test('on-policy DPO: sampled responses, judged by execution, become the pairs', async (t) => {
-  if (!trainedModel) return t.skip('needs the SFT model of the previous test');
+test('on-policy DPO: sampled responses, judged by execution, become the pairs', async () => {
+  const trainedModel = (await trainFull()).result.result;
   const pairs = setup.examples.map((e, i) => ({
     id: e.id,
     family: 'arithmetic',

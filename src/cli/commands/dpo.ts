@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { inputFileProblem } from '../../util/files.js';
 import { runDir } from '../../config/index.js';
-import { addConfigOptions, CliError, COUNT } from '../options.js';
-import { addTrainOptions, interruptible, number, presetDefaults, trainConfig, type TrainCliOptions } from './sft.js';
+import { addConfigOptions, CliError } from '../options.js';
+import { addTrainOptions, number, presetDefaults, runTrainCommand, trainConfig, type TrainCliOptions } from '../train.js';
 
 interface DpoCliOptions extends TrainCliOptions {
   sftAdapter?: string;
@@ -36,27 +36,6 @@ export function register(program: Command): void {
     if (sftAdapter && !existsSync(join(sftAdapter, 'adapter_config.json'))) throw new CliError(`no PEFT adapter in ${sftAdapter}`, 2);
     const out = opts.out ?? join(runDir(config), 'dpo');
     const { runDpo } = await import('../../train/dpo.js');
-    const { progressBar, speedLine } = await import('../../train/progress.js');
-    const stop = interruptible();
-    const bar = await progressBar('dpo', 'rewards/margins');
-    try {
-      const r = await runDpo(config, {
-        data,
-        out,
-        sftAdapter,
-        resume: opts.resume,
-        overwrite: opts.overwrite,
-        maxSteps: number(opts.maxSteps, '--max-steps', COUNT),
-        signal: stop.signal,
-        onStep: (row, p) => bar.update(row, p),
-        onLog: (m) => console.error(m),
-      });
-      bar.stop();
-      console.log(speedLine(r));
-      console.log(r.finished ? `dpo: finished ${r.steps} steps; adapter ${r.result} on ${r.baseModel}` : `dpo: stopped at step ${r.steps}/${r.totalSteps}; continue with --resume`);
-    } finally {
-      bar.stop();
-      stop.dispose();
-    }
+    await runTrainCommand('dpo', opts, 'rewards/margins', (hooks) => runDpo(config, { data, out, sftAdapter, ...hooks }), (r) => `finished ${r.steps} steps; adapter ${r.result} on ${r.baseModel}`);
   });
 }

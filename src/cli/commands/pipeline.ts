@@ -22,10 +22,18 @@ export function register(program: Command): void {
       .option('--restart', 'forget the finished stages of this run folder and run everything again')
       .option('--run-dir <dir>', 'run folder (default: <run.dir>/<run.name> from the config, e.g. runs/demo); the report goes to <run-dir>/<report.out>, e.g. runs/demo/report'),
   ).action(async (opts: PipelineCliOptions) => {
-    const { runPipeline, defaultStages, checkJupyter, ensureFreshBundle, executeNotebook, reportDir, StageError } = await import('../../pipeline/index.js');
+    // light import first: a missing key, file or model folder is reported before tfjs and the stages load
+    const { PreflightError, assertPreflight } = await import('../../pipeline/preflight.js');
     const { fromRoot } = await import('../../util/paths.js');
     const config = configFromOptions(opts);
     const runDir = resolve(opts.runDir ?? resolve(config.run.dir, config.run.name));
+    try {
+      assertPreflight(config);
+    } catch (e) {
+      if (e instanceof PreflightError) throw new CliError(e.message, 2);
+      throw e;
+    }
+    const { runPipeline, defaultStages, checkJupyter, ensureFreshBundle, executeNotebook, reportDir, StageError } = await import('../../pipeline/index.js');
     let executor;
     if (!opts.direct) {
       const jupyter = checkJupyter();
