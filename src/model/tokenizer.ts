@@ -291,6 +291,22 @@ export function buildPrunedVocab(texts: Iterable<string>, baseTokenizer: Tokeniz
   return [...ids].sort((a, b) => a - b);
 }
 
+/** tokenizer_config.json as Hugging Face's AutoTokenizer reads it for Qwen2 (ChatML special tokens, this tokenizer's template). */
+export function tokenizerConfig(tokenizer: Tokenizer): Record<string, unknown> {
+  return {
+    tokenizer_class: 'Qwen2Tokenizer',
+    chat_template: tokenizer.chatTemplate,
+    eos_token: '<|im_end|>',
+    pad_token: '<|endoftext|>',
+    bos_token: null,
+    unk_token: null,
+    additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
+    clean_up_tokenization_spaces: false,
+    model_max_length: 32768,
+    split_special_tokens: false,
+  };
+}
+
 /**
  * Writes what a model folder needs to rebuild this tokenizer: tokenizer_config.json (chat template and
  * special tokens) and, for a pruned vocabulary, vocab_map.json. The base tokenizer.json is only copied
@@ -298,16 +314,7 @@ export function buildPrunedVocab(texts: Iterable<string>, baseTokenizer: Tokeniz
  */
 export function saveTokenizerFiles(tokenizer: Tokenizer, dir: string, opts: { tokenizerJson?: Record<string, unknown> } = {}): void {
   makeDirs(dir);
-  const config = {
-    tokenizer_class: 'Qwen2Tokenizer',
-    chat_template: tokenizer.chatTemplate,
-    eos_token: '<|im_end|>',
-    pad_token: '<|endoftext|>',
-    bos_token: null,
-    unk_token: null,
-    clean_up_tokenization_spaces: false,
-    model_max_length: 32768,
-  };
+  const config = tokenizerConfig(tokenizer);
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
   if (tokenizer.vocabMap) writeFileSync(join(dir, 'vocab_map.json'), JSON.stringify(tokenizer.vocabMap) + '\n');
   if (opts.tokenizerJson) writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizerJson));

@@ -19,7 +19,7 @@ import { loopSettings, planSteps, trainLoop, type LoopResult } from './loop.js';
 import { sequenceLogProbs } from './objectives.js';
 import type { RunFolder } from './runfolder.js';
 import { copyTokenizerFiles, engineComputer, loopBindings, makeTrainable, type Trainable } from './session.js';
-import { dataHash, openRunFolder, type TrainRunOptions, type TrainRunResult } from './sft.js';
+import { dataHash, inRunFolder, type TrainRunOptions, type TrainRunResult } from './sft.js';
 
 export interface DpoRunOptions extends TrainRunOptions {
   /** The SFT adapter folder (PEFT) to merge into the base model; omit when the model already is the SFT model. */
@@ -153,14 +153,7 @@ function cachedReference(model: Qwen2Model, pairs: readonly TokenizedPair[], pad
 }
 
 /** DPO in named steps: read and tokenize pairs, merge the SFT model, (sample on-policy pairs,) reference log-probs, train. */
-export async function runDpo(config: Config, opts: DpoRunOptions): Promise<DpoRunResult> {
-  const run = openRunFolder(opts.out, opts.resume, opts.overwrite, opts.onLog);
-  try {
-    return await dpoInFolder(run, config, opts);
-  } finally {
-    run.unlock();
-  }
-}
+export const runDpo = (config: Config, opts: DpoRunOptions): Promise<DpoRunResult> => inRunFolder(opts, (run) => dpoInFolder(run, config, opts));
 
 async function dpoInFolder(run: RunFolder, config: Config, opts: DpoRunOptions): Promise<DpoRunResult> {
   const dpo = config.dpo;

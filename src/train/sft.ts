@@ -54,26 +54,25 @@ function tokenizeAll<T>(data: string | readonly unknown[], tokenize: (row: T, id
 
 export const dataHash = (data: string | readonly unknown[]): string => (typeof data === 'string' ? sha256File(data) : sha256(stableStringify(data)));
 
-/** The run folder, locked for this process (unlock() when done): a folder another live process uses is refused. */
-export function openRunFolder(out: string, resume: boolean | undefined, overwrite: boolean | undefined, log: (m: string) => void = () => {}): RunFolder {
-  const run = new RunFolder(out);
+/**
+ * Runs `work` in the run folder `opts.out`, locked for this process for the whole run (a folder another live
+ * process uses is refused, naming it); the lock is released however `work` ends.
+ */
+export async function inRunFolder<T>(opts: Pick<TrainRunOptions, 'out' | 'resume' | 'overwrite' | 'onLog'>, work: (run: RunFolder) => Promise<T>): Promise<T> {
+  const run = new RunFolder(opts.out);
   const lock = run.lock();
-  if (lock.tookOverFrom) log(`${out}: taking over the lock of pid ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.started}), which is no longer running`);
-  if (run.hasRun() && !resume && !overwrite) {
-    run.unlock();
-    throw new Error(`${out} already holds a training run: pass --resume to continue it or --overwrite to replace it`);
-  }
-  return run;
-}
-
-export async function runSft(config: Config, opts: TrainRunOptions): Promise<TrainRunResult> {
-  const run = openRunFolder(opts.out, opts.resume, opts.overwrite, opts.onLog);
   try {
-    return await sftInFolder(run, config, opts);
+    if (lock.tookOverFrom) opts.onLog?.(`${opts.out}: taking over the lock of pid ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.started}), which is no longer running`);
+    if (run.hasRun() && !opts.resume && !opts.overwrite) {
+      throw new Error(`${opts.out} already holds a training run: pass --resume to continue it or --overwrite to replace it`);
+    }
+    return await work(run);
   } finally {
     run.unlock();
   }
 }
+
+export const runSft = (config: Config, opts: TrainRunOptions): Promise<TrainRunResult> => inRunFolder(opts, (run) => sftInFolder(run, config, opts));
 
 async function sftInFolder(run: RunFolder, config: Config, opts: TrainRunOptions): Promise<TrainRunResult> {
   const sft = config.sft;
