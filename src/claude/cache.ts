@@ -1,7 +1,8 @@
 // On-disk response cache keyed by (model, prompt, parameters): a rerun is free and reproducible, and an
 // interrupted run resumes without paying twice. Files hold the request and the response, never the key.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeDirs } from '../util/files.js';
 import { sha256, stableStringify } from '../util/hash.js';
 
 export interface CachedResponse {
@@ -34,7 +35,7 @@ export class ResponseCache {
 
   set(key: string, request: unknown, response: CachedResponse): void {
     const p = this.path(key);
-    mkdirSync(dirname(p), { recursive: true });
+    makeDirs(dirname(p));
     const tmp = `${p}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify({ key, request, response }) + '\n');
     renameSync(tmp, p);

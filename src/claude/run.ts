@@ -13,7 +13,15 @@ export interface ClaudeTeacherOptions {
   families?: readonly string[];
   /** A prompt file instead of family problems (src/synth/run.ts `readPromptFile`). */
   prompts?: string;
-  claude: { model: string; concurrency: number; useBatchApi: boolean; cacheDir: string; baseURL?: string };
+  claude: {
+    model: string;
+    concurrency: number;
+    useBatchApi: boolean;
+    cacheDir: string;
+    baseURL?: string;
+    /** Total time one request may take, retries included, before the run stops (default: the client's). */
+    deadlineMs?: number;
+  };
 }
 
 /** The prompt file's rows as teacher items; a ground truth, when given, is checked as a number or text. */
@@ -29,7 +37,14 @@ function promptItems(file: string, count: number): TeacherItem[] {
 
 export function claudeTraces(o: ClaudeTeacherOptions): TraceSource {
   return async (ctx): Promise<Traces> => {
-    const client = new ClaudeClient({ ...o.claude });
+    const client = new ClaudeClient({
+      ...o.claude,
+      onEvent: (e) => {
+        if (e.type === 'waiting')
+          ctx.log(`claude: waiting for ${e.host}: ${e.inFlight} request(s) without an answer, the oldest for ${Math.round(e.waitedMs / 1000)} s (deadline ${Math.round(e.deadlineMs / 1000)} s)`);
+        else if (e.type === 'retry') ctx.log(`claude: retrying in ${(e.delayMs / 1000).toFixed(1)} s after ${e.reason}`);
+      },
+    });
     const problems = o.prompts ? null : generateProblems({ seed: o.seed, count: o.count, families: o.families });
     const byId = new Map<string, Problem>((problems ?? []).map((p) => [p.id, p]));
     const items = problems ? problems.map(itemOfProblem) : promptItems(o.prompts!, o.count);

@@ -73,7 +73,8 @@ export async function runTeacher(items: TeacherItem[], opts: TeacherOptions): Pr
       try {
         res = await opts.client.complete(reqs[i]!);
       } catch (e) {
-        if (!(e instanceof ClaudeError)) throw e;
+        // A refused key or a silent server fails every item alike: stop instead of rejecting them all.
+        if (!(e instanceof ClaudeError) || e.fatal) throw e;
         res = e;
       }
       return judge(item, res);

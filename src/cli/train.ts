@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { describeKey, presetNames, resolveConfig, type Config, type DeepPartial } from '../config/index.js';
 import type { MetricsRow } from '../train/runfolder.js';
-import { CliError, configFromOptions, type ConfigOptions } from './options.js';
+import { CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, type ConfigOptions, type NumberRule } from './options.js';
 
 /** "(demo: x, paper: y, smoke: z)": what each preset sets, for --help. */
 export function presetDefaults(pick: (c: Config) => unknown): string {
@@ -29,11 +29,9 @@ export interface TrainCliOptions extends ConfigOptions {
   seed?: string;
 }
 
-export function number(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new CliError(`${flag} expects a number, got '${value}'`, 2);
-  return n;
+/** A training flag's value (the shared parser); the config schema checks the ranges of the values it holds. */
+export function number(value: string | undefined, flag: string, rule?: NumberRule): number | undefined {
+  return parseNumber(value, flag, rule);
 }
 
 /** Flags that set a field of the stage's section (their --help is the field's description in the schema). */
@@ -81,7 +79,7 @@ export function trainConfig(opts: TrainCliOptions, stage: 'sft' | 'dpo', extra: 
   const patch: DeepPartial<Config> = {
     [stage]: section,
     ...(opts.model !== undefined && { model: { source: opts.model } }),
-    ...(opts.seed !== undefined && { seed: number(opts.seed, '--seed') }),
+    ...(opts.seed !== undefined && { seed: number(opts.seed, '--seed', NON_NEGATIVE_INT) }),
     engine: {
       ...(opts.workers !== undefined && { workers: number(opts.workers, '--workers') }),
       ...(opts.backend !== undefined && { backend: opts.backend as Config['engine']['backend'] }),
@@ -109,7 +107,7 @@ export async function runTrainCommand<R extends { finished: boolean; steps: numb
   finishedLine: (r: R) => string,
 ): Promise<void> {
   const { progressBar, speedLine } = await import('../train/progress.js');
-  const maxSteps = number(opts.maxSteps, '--max-steps');
+  const maxSteps = number(opts.maxSteps, '--max-steps', COUNT);
   const stop = interruptible();
   const bar = await progressBar(stage, metric);
   try {

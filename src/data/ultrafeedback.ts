@@ -6,7 +6,7 @@
 // Malformed lines and rows that fit neither shape are reported with file and line, and skipped.
 import { existsSync, readFileSync } from 'node:fs';
 import { sha256 } from '../util/hash.js';
-import { JsonlError, parseJsonl } from '../util/jsonl.js';
+import { JsonlError, readJsonlFile } from '../util/jsonl.js';
 import type { Message, PreferencePair, SftExample } from './types.js';
 
 export interface UltraFeedbackData {
@@ -124,7 +124,7 @@ export async function loadUltraFeedback(file: string): Promise<UltraFeedbackData
     // Parquet has no lines: errors name the 1-based row number instead.
     (await readParquetRows(file)).forEach((row, i) => take(row, i + 1, 'row'));
   } else {
-    for (const row of parseJsonl(readFileSync(file, 'utf8'), file)) {
+    for (const row of readJsonlFile(file)) {
       if (row.error) {
         data.rows++;
         data.errors.push(row.error);

@@ -1,7 +1,8 @@
 // Generation and scoring for one model (evaluateModel) and for every model of a run (evaluateRun):
 // the base model as the reference, the three SFT runs and unified + DPO, judged against the reference.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeDirs } from '../util/files.js';
 import type { Config } from '../config/index.js';
 import type { LoraAdapter } from '../model/lora.js';
 import type { Qwen2Model } from '../model/qwen2.js';
@@ -336,7 +337,7 @@ class GenerationCache {
   }
 
   write(decoding: Decoding, generations: Generated[]): void {
-    mkdirSync(dirname(this.file), { recursive: true });
+    makeDirs(dirname(this.file));
     writeFileSync(this.file, JSON.stringify({ fingerprint: this.fingerprint, decoding, generations }) + '\n');
   }
 }

@@ -1,8 +1,8 @@
 // Reading eval items and externally produced responses (e.g. from a model trained with TRL), with
 // errors that name the file and line.
-import { readFileSync } from 'node:fs';
 import type { InstructionCheck } from '../data/checks.js';
-import { parseJsonl } from '../util/jsonl.js';
+import { checkInputFile } from '../util/files.js';
+import { readJsonlFile } from '../util/jsonl.js';
 import type { EvalItem, Message } from './types.js';
 
 export class EvalInputError extends Error {
@@ -55,7 +55,8 @@ function asMessages(raw: unknown, where: string): Message[] {
 }
 
 export function readEvalItems(file: string): EvalItem[] {
-  const rows = parseJsonl(readFileSync(file, 'utf8'), file);
+  checkInputFile(file, 'eval items JSONL');
+  const rows = readJsonlFile(file);
   const items = rows.map((r) => {
     if (r.error) throw r.error;
     return asEvalItem(r.value, `${file}:${r.line}`);
@@ -107,7 +108,8 @@ export function readOutputs(file: string, opts: { field?: string; items?: readon
   const byId = new Map((opts.items ?? []).map((it) => [it.id, it]));
   const outputs: ExternalOutput[] = [];
   const errors: string[] = [];
-  for (const row of parseJsonl<Record<string, unknown>>(readFileSync(file, 'utf8'), file)) {
+  checkInputFile(file, 'model outputs JSONL');
+  for (const row of readJsonlFile<Record<string, unknown>>(file)) {
     if (row.error) {
       errors.push(row.error.message);
       continue;

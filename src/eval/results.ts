@@ -1,7 +1,8 @@
 // Scoring a batch of outputs, and the files a run keeps: eval/<model>/responses.jsonl (every response
 // with its verdicts) and eval/summary.json (the aggregate table, the judge, decoding settings and seeds).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from '../util/files.js';
 import type { CodeSandbox } from '../sandbox/types.js';
 import { sha256File } from '../util/hash.js';
 import { writeJsonl } from '../util/jsonl.js';
@@ -145,7 +146,7 @@ export function writeResponses(evalDir: string, model: string, rows: readonly Sc
 }
 
 export function writeSummary(evalDir: string, summary: EvalSummary): string {
-  mkdirSync(evalDir, { recursive: true });
+  makeDirs(evalDir);
   const file = join(evalDir, 'summary.json');
   writeFileSync(file, JSON.stringify(summary, null, 2) + '\n');
   return file;

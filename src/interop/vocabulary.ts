@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { readConfig, toHfConfig, type Qwen2Config } from '../model/config.js';
 import { Checkpoint, writeCheckpoint, type NamedTensor } from '../model/safetensors.js';
-import { loadTokenizer, type Tokenizer } from '../model/tokenizer.js';
+import { loadTokenizer, tokenizerConfig, type Tokenizer } from '../model/tokenizer.js';
 import { fromRoot } from '../util/paths.js';
 
 /** Highest special id of Qwen2.5 (the packaged Qwen3 tokenizer adds <think> etc. above it). */
@@ -227,18 +227,7 @@ export function writeFullVocabularyModel(srcDir: string, outDir: string, opts: W
 export function writeHfTokenizer(tokenizer: Tokenizer, dir: string, tokenizerJson: Record<string, unknown>): void {
   const id = (t: string) => tokenizer.base.token_to_id(t);
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson));
-  const config = {
-    tokenizer_class: 'Qwen2Tokenizer',
-    chat_template: tokenizer.chatTemplate,
-    eos_token: '<|im_end|>',
-    pad_token: '<|endoftext|>',
-    bos_token: null,
-    unk_token: null,
-    additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
-    clean_up_tokenization_spaces: false,
-    model_max_length: 32768,
-    split_special_tokens: false,
-  };
+  const config = tokenizerConfig(tokenizer);
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
   const generation = { eos_token_id: [id('<|im_end|>'), id('<|endoftext|>')], pad_token_id: id('<|endoftext|>'), do_sample: false };
   writeFileSync(join(dir, 'generation_config.json'), JSON.stringify(generation, null, 2) + '\n');

@@ -1,6 +1,7 @@
 // Qwen2Config: a camelCase view of a Hugging Face Qwen2 `config.json`, validated, and back.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonFile } from '../util/files.js';
 
 export interface Qwen2Config {
   vocabSize: number;
@@ -83,13 +84,7 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
 export function readConfig(dir: string): Qwen2Config {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new Error(`no config.json in ${dir}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: invalid JSON: ${(e as Error).message}`);
-  }
-  return parseConfig(raw as Record<string, unknown>, file);
+  return parseConfig(readJsonFile<Record<string, unknown>>(file, 'model config'), file);
 }
 
 /** The Hugging Face config.json object for a config. */

@@ -1,8 +1,9 @@
 // Model folders: load a Hugging Face Qwen2 folder (or the embedded tiny model), save one, and make
 // random-init models for tests and benchmarks.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { makeDirs } from '../util/files.js';
 import { ensureBackend, matmulPath, type BackendPreference } from '../engine/backend.js';
 import { resolveModelDir } from './folder.js';
 import type { Rng } from '../util/rng.js';
@@ -98,7 +99,7 @@ export function modelFromCheckpoint(config: Qwen2Config, ckpt: Checkpoint, onTen
  */
 export function saveModel(model: Qwen2Model, dir: string, opts: { dtype?: Dtype; maxShardBytes?: number; tokenizer?: Tokenizer } = {}): void {
   const dtype = opts.dtype ?? 'F32';
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const torchDtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64' }[dtype];
   const tok = opts.tokenizer;
   const config = tok ? { ...model.config, eosTokenId: tok.imEndId } : model.config;
@@ -133,7 +134,7 @@ export function randomModel(config: Qwen2Config, rng: Rng, std = 0.02): Qwen2Mod
 /** Writes a random-init checkpoint folder (config.json + safetensors) without building a model. */
 export function writeRandomCheckpoint(dir: string, config: Qwen2Config, rng: Rng, opts: { dtype?: Dtype; maxShardBytes?: number; std?: number } = {}): void {
   const dtype = opts.dtype ?? 'F32';
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const torchDtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64' }[dtype];
   writeFileSync(join(dir, 'config.json'), JSON.stringify(toHfConfig(config, torchDtype), null, 2) + '\n');
   writeCheckpoint(dir, randomWeights(config, rng, opts.std), { dtype, maxShardBytes: opts.maxShardBytes });

@@ -1,10 +1,11 @@
 // LoRA adapters in PEFT's format: W x + B(A(dropout(x))) * scaling, scaling = alpha / r (alpha / sqrt(r)
 // with rsLoRA). Parameters are tf.Variables keyed by PEFT's saved names, e.g.
 // `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight` ([r, in]); `...lora_B.weight` ([out, r]).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { LORA_MODULES, type LoraConfig, type LoraModule } from '../config/schema.js';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import type { Rng } from '../util/rng.js';
 import { Checkpoint, writeSafetensors } from './safetensors.js';
 import { NamedVariables } from './variables.js';
@@ -96,7 +97,7 @@ export function createLora(model: Qwen2Model, config: LoraConfig, rng: Rng, base
 
 /** Writes adapter_config.json + adapter_model.safetensors as PEFT does. */
 export function saveAdapter(adapter: LoraAdapter, dir: string, opts: { baseModelName?: string } = {}): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const c = adapter.config;
   const adapterConfig = {
     peft_type: 'LORA',
@@ -126,7 +127,7 @@ export function saveAdapter(adapter: LoraAdapter, dir: string, opts: { baseModel
 export function loadAdapter(dir: string, model: Qwen2Model): LoraAdapter {
   const cfgFile = join(dir, 'adapter_config.json');
   if (!existsSync(cfgFile)) throw new Error(`no adapter_config.json in ${dir}`);
-  const raw = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+  const raw = readJsonFile<Record<string, unknown>>(cfgFile, 'adapter config');
   if (raw.peft_type !== 'LORA') throw new Error(`${cfgFile}: peft_type ${JSON.stringify(raw.peft_type)} is not LORA`);
   if (raw.fan_in_fan_out) throw new Error(`${cfgFile}: fan_in_fan_out adapters are not supported`);
   if (raw.use_dora) throw new Error(`${cfgFile}: DoRA adapters are not supported`);

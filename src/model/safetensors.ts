@@ -1,7 +1,8 @@
 // safetensors reading and writing (single files and sharded folders with an index), always
 // converting to and from float32 in memory. Errors name the tensor and the file at fault.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { makeDirs, readJsonFile } from '../util/files.js';
 
 export type Dtype = 'F32' | 'F16' | 'BF16' | 'F64';
 const BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
@@ -126,6 +127,28 @@ export function encodeFromF32(data: Float32Array, dtype: Dtype): Uint8Array {
 
 // ---- reading ----------------------------------------------------------------------------------
 
+/**
+ * Tensors' data_offsets (relative to the data section) must tile it exactly, as the reference
+ * implementation requires: no two tensors share a byte, no hole between them, nothing after the last.
+ * Otherwise a tensor would silently read another's bytes.
+ */
+export function checkDataOffsets(file: string, ranges: readonly { name: string; begin: number; end: number }[], dataLength: number): void {
+  const sorted = [...ranges].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev: { name: string; begin: number; end: number } | null = null;
+  for (const r of sorted) {
+    if (r.begin < at)
+      throw new Error(`tensor ${r.name} in ${file}: data_offsets [${r.begin}, ${r.end}] overlap tensor ${prev!.name}'s [${prev!.begin}, ${prev!.end}]`);
+    if (r.begin > at)
+      throw new Error(`tensor ${r.name} in ${file}: data_offsets start at ${r.begin} but ${prev ? `tensor ${prev.name} ends at ${at}` : 'the data starts at 0'} (a hole of ${r.begin - at} bytes; safetensors data is contiguous)`);
+    at = r.end;
+    prev = r;
+  }
+  if (at > dataLength) throw new Error(`tensor ${prev!.name} in ${file}: runs past the end of the file (data ends at ${at}, the file holds ${dataLength} data bytes; truncated?)`);
+  if (at < dataLength)
+    throw new Error(`${file}: ${dataLength - at} bytes after the last tensor${prev ? ` (${prev.name}, ending at ${at})` : ''} belong to no tensor (truncated header or appended data?)`);
+}
+
 /** One safetensors file, opened lazily: the header is parsed and checked; tensors are read on demand. */
 export class SafetensorsFile {
   readonly tensors = new Map<string, TensorInfo>();
@@ -159,6 +182,7 @@ export class SafetensorsFile {
       if (end > fileSize) throw new Error(`${where}: data ends at byte ${end} but the file has ${fileSize} bytes (truncated?)`);
       this.tensors.set(name, { name, dtype, shape, file, begin, end });
     }
+    checkDataOffsets(file, [...this.tensors.values()].map((t) => ({ name: t.name, begin: t.begin - dataStart, end: t.end - dataStart })), fileSize - dataStart);
   }
 
   static open(file: string): SafetensorsFile {
@@ -229,12 +253,7 @@ export class Checkpoint {
     const index = join(path, `${baseName}.safetensors.index.json`);
     const single = join(path, `${baseName}.safetensors`);
     if (existsSync(index)) {
-      let weightMap: Record<string, string>;
-      try {
-        weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-      } catch (e) {
-        throw new Error(`${index}: not a valid index: ${(e as Error).message}`);
-      }
+      const weightMap = readJsonFile<{ weight_map?: Record<string, string> } | null>(index, 'safetensors index')?.weight_map;
       if (!weightMap || typeof weightMap !== 'object') throw new Error(`${index}: no weight_map`);
       const shardNames = [...new Set(Object.values(weightMap))].sort();
       const ckpt = new Checkpoint(shardNames.map((s) => SafetensorsFile.open(join(path, s))));
@@ -296,7 +315,7 @@ export function writeSafetensors(
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (json.length % 8)) % 8); // pad so data starts 8-byte aligned
   const headerBytes = Buffer.from(json, 'utf8');
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   const fd = openSync(file, 'w');
   try {
     const len = Buffer.alloc(8);
@@ -333,7 +352,7 @@ export function writeCheckpoint(
     shards[shards.length - 1]!.push(t);
     size += bytes;
   }
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   if (shards.length === 1) {
     writeSafetensors(join(dir, `${base}.safetensors`), shards[0]!, { dtype });
     return [join(dir, `${base}.safetensors`)];

@@ -2,10 +2,11 @@
 // tokenizer.json/tokenizer_config.json, or the Qwen tokenizer by default; the chat template is
 // rendered with @huggingface/jinja. A model with a pruned vocabulary (vocab_map.json) sees its own
 // ids: model id i is the real Qwen id map[i]; base ids outside the map are spelled with byte tokens.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import { fromRoot } from '../util/paths.js';
 
 export interface ChatMessage {
@@ -50,6 +51,7 @@ interface BaseFacts {
   addedTokens: Map<number, string>;
   byteIds: number[];
   size: number;
+  maxTokenBytes: number;
 }
 
 const factsCache = new WeakMap<HfTokenizer, BaseFacts>();
@@ -63,8 +65,12 @@ function baseFacts(base: HfTokenizer): BaseFacts {
     if (id === undefined) throw new Error(`tokenizer has no byte-level token for byte ${b}`);
     return id;
   });
-  const size = Math.max(base.get_vocab(true).size, ...[...addedTokens.keys()].map((id) => id + 1));
-  facts = { addedTokens, byteIds, size };
+  const vocab = base.get_vocab(true);
+  const size = Math.max(vocab.size, ...[...addedTokens.keys()].map((id) => id + 1));
+  // A byte-level token spells one byte per character; an added token stands for its UTF-8 text.
+  let maxTokenBytes = 1;
+  for (const [token, id] of vocab) maxTokenBytes = Math.max(maxTokenBytes, addedTokens.has(id) ? Buffer.byteLength(token) : token.length);
+  facts = { addedTokens, byteIds, size, maxTokenBytes };
   factsCache.set(base, facts);
   return facts;
 }
@@ -77,6 +83,8 @@ export class Tokenizer {
   readonly imStartId: number;
   /** Padding id for batches (`<|endoftext|>`). */
   readonly padId: number;
+  /** The most bytes of text one token stands for: n tokens of a text never cover more than n * this bytes. */
+  readonly maxTokenBytes: number;
   readonly chatTemplate: string;
   private readonly template: Template;
   private readonly baseToModel: Int32Array | null;
@@ -93,6 +101,7 @@ export class Tokenizer {
     const facts = baseFacts(base);
     this.addedTokens = facts.addedTokens;
     this.byteIds = facts.byteIds;
+    this.maxTokenBytes = facts.maxTokenBytes;
     const baseSize = facts.size;
     if (vocabMap) {
       this.baseToModel = new Int32Array(baseSize).fill(-1);
@@ -219,13 +228,7 @@ function charToByte(): Map<string, number> {
   return inverseTable;
 }
 
-function readJson(file: string): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-}
+const readJson = (file: string): Record<string, unknown> => readJsonFile<Record<string, unknown>>(file);
 
 let defaultFiles: TokenizerFiles | null = null;
 /** The packaged Qwen tokenizer, trimmed to Qwen2.5's ids, with plain ChatML. */
@@ -247,7 +250,7 @@ function defaultTokenizerFiles(): TokenizerFiles {
 }
 
 function readVocabMap(file: string): number[] {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const raw = readJsonFile(file, 'vocab_map.json');
   const list = Array.isArray(raw) ? raw : (raw as { ids?: unknown }).ids;
   if (!Array.isArray(list)) throw new Error(`${file}: expected a JSON array of token ids (or {"ids": [...]})`);
   return list as number[];
@@ -288,23 +291,30 @@ export function buildPrunedVocab(texts: Iterable<string>, baseTokenizer: Tokeniz
   return [...ids].sort((a, b) => a - b);
 }
 
-/**
- * Writes what a model folder needs to rebuild this tokenizer: tokenizer_config.json (chat template and
- * special tokens) and, for a pruned vocabulary, vocab_map.json. The base tokenizer.json is only copied
- * when it is not the default Qwen one (it is 11 MB).
- */
-export function saveTokenizerFiles(tokenizer: Tokenizer, dir: string, opts: { tokenizerJson?: Record<string, unknown> } = {}): void {
-  mkdirSync(dir, { recursive: true });
-  const config = {
+/** tokenizer_config.json as Hugging Face's AutoTokenizer reads it for Qwen2 (ChatML special tokens, this tokenizer's template). */
+export function tokenizerConfig(tokenizer: Tokenizer): Record<string, unknown> {
+  return {
     tokenizer_class: 'Qwen2Tokenizer',
     chat_template: tokenizer.chatTemplate,
     eos_token: '<|im_end|>',
     pad_token: '<|endoftext|>',
     bos_token: null,
     unk_token: null,
+    additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
     clean_up_tokenization_spaces: false,
     model_max_length: 32768,
+    split_special_tokens: false,
   };
+}
+
+/**
+ * Writes what a model folder needs to rebuild this tokenizer: tokenizer_config.json (chat template and
+ * special tokens) and, for a pruned vocabulary, vocab_map.json. The base tokenizer.json is only copied
+ * when it is not the default Qwen one (it is 11 MB).
+ */
+export function saveTokenizerFiles(tokenizer: Tokenizer, dir: string, opts: { tokenizerJson?: Record<string, unknown> } = {}): void {
+  makeDirs(dir);
+  const config = tokenizerConfig(tokenizer);
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
   if (tokenizer.vocabMap) writeFileSync(join(dir, 'vocab_map.json'), JSON.stringify(tokenizer.vocabMap) + '\n');
   if (opts.tokenizerJson) writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizerJson));

@@ -1,8 +1,9 @@
 // Executing the notebooks headless through Debian's Jupyter (nbconvert + nbclient) with the project's
 // tslab kernelspec (.jupyter/kernels/tslab, written by `npm ci`). Parameters travel as environment variables.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { makeDirs } from '../util/files.js';
 import { fromRoot } from '../util/paths.js';
 
 export interface JupyterCheck {
@@ -55,7 +56,7 @@ export function ensureFreshBundle(log: (line: string) => void = console.log): vo
 export function ensureNotebookLink(): void {
   const link = fromRoot('notebooks', 'node_modules', 'unitrace');
   if (lstatSync(link, { throwIfNoEntry: false })) return;
-  mkdirSync(dirname(link), { recursive: true });
+  makeDirs(dirname(link));
   symlinkSync(join('..', '..'), link, 'dir');
 }
 
@@ -91,7 +92,7 @@ export function cellErrorSummary(stderr: string): string {
  * (where `import ... from 'unitrace'` resolves), and writes the executed notebook to outDir.
  */
 export async function executeNotebook(notebook: string, options: ExecuteOptions): Promise<string> {
-  mkdirSync(options.outDir, { recursive: true });
+  makeDirs(options.outDir);
   const timeout = options.cellTimeoutSeconds ?? -1;
   const args = [
     'nbconvert', '--to', 'notebook', '--execute',

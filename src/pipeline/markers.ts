@@ -1,9 +1,11 @@
 // Stage markers in runs/<name>/pipeline/: `<stage>.done.json` when a stage finished (with its wall time),
 // `<stage>.failed.json` with the error when it failed. A rerun skips every stage that has a done marker.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import type { Config } from '../config/index.js';
 import { sha256, stableStringify } from '../util/hash.js';
+import { writeFileAtomic } from '../train/checkpoint.js';
 
 /** 'imported': trained elsewhere (TRL) and brought back with `unitrace import` (see the stage's provenance.json). */
 export type StageMode = 'notebook' | 'direct' | 'imported';
@@ -51,18 +53,19 @@ export function readDone(runDir: string, stage: string): DoneMarker | null {
 
 export function readFailed(runDir: string, stage: string): FailedMarker | null {
   const file = failedFile(runDir, stage);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as FailedMarker) : null;
+  return existsSync(file) ? readJsonFile<FailedMarker>(file, 'stage marker') : null;
 }
 
 export function writeDone(runDir: string, marker: DoneMarker): void {
-  mkdirSync(pipelineDir(runDir), { recursive: true });
+  makeDirs(pipelineDir(runDir));
   rmSync(failedFile(runDir, marker.stage), { force: true });
-  writeFileSync(doneFile(runDir, marker.stage), JSON.stringify(marker, null, 2) + '\n');
+  // Atomic: a kill while writing leaves the old state, never a torn marker.
+  writeFileAtomic(doneFile(runDir, marker.stage), JSON.stringify(marker, null, 2) + '\n');
 }
 
 export function writeFailed(runDir: string, marker: FailedMarker): void {
-  mkdirSync(pipelineDir(runDir), { recursive: true });
-  writeFileSync(failedFile(runDir, marker.stage), JSON.stringify(marker, null, 2) + '\n');
+  makeDirs(pipelineDir(runDir));
+  writeFileAtomic(failedFile(runDir, marker.stage), JSON.stringify(marker, null, 2) + '\n');
 }
 
 export function clearFailed(runDir: string, stage: string): void {
@@ -86,6 +89,6 @@ export function clearMarkers(runDir: string): void {
 }
 
 export function appendProgress(runDir: string, line: string): void {
-  mkdirSync(pipelineDir(runDir), { recursive: true });
+  makeDirs(pipelineDir(runDir));
   appendFileSync(progressLog(runDir), line.endsWith('\n') ? line : line + '\n');
 }

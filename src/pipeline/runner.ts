@@ -1,9 +1,12 @@
 // `npm start`: the stages in order on one run folder, through the notebooks when Jupyter is installed,
 // directly otherwise. Finished stages are skipped on a rerun; a failing stage stops the run with its error.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { installedPackages } from '../report/data.js';
+import { writeFileAtomic } from '../train/checkpoint.js';
+import { lockFolder } from '../train/lock.js';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import { allDone, clearFailed, clearMarkers, configHash, pipelineDir, progressLog, readDone, readFailed, type DoneMarker } from './markers.js';
 import { assertPreflight } from './preflight.js';
 import { ensureRunConfig, runStage, StageError, stageLogger, type Stage, type StageContext, type StageHooks } from './stage.js';
@@ -68,7 +71,7 @@ function followProgress(file: string, print: (line: string) => void): () => void
 
 export function writePipelineManifest(runDir: string, config: Config, extra: Record<string, unknown>): void {
   const file = join(pipelineDir(runDir), 'manifest.json');
-  const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const before = existsSync(file) ? readJsonFile<Record<string, unknown>>(file, 'pipeline manifest') : {};
   const stages = allDone(runDir).map((m) => ({ stage: m.stage, wallSeconds: m.wallSeconds, mode: m.mode, finishedAt: m.finishedAt }));
   const manifest = {
     ...before,
@@ -83,11 +86,23 @@ export function writePipelineManifest(runDir: string, config: Config, extra: Rec
     stages,
     stagesWallSeconds: stages.reduce((a, s) => a + s.wallSeconds, 0),
   };
-  mkdirSync(pipelineDir(runDir), { recursive: true });
-  writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
+  makeDirs(pipelineDir(runDir));
+  writeFileAtomic(file, JSON.stringify(manifest, null, 2) + '\n');
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  // One pipeline per run folder: a second one is refused, naming the first (a killed one's lock is taken over).
+  makeDirs(options.runDir);
+  const lock = lockFolder(options.runDir);
+  if (lock.tookOverFrom) (options.log ?? console.log)(`pipeline: taking over the lock of pid ${lock.tookOverFrom.pid}, which is no longer running`);
+  try {
+    return await pipelineInFolder(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function pipelineInFolder(options: PipelineOptions): Promise<PipelineResult> {
   const { config, runDir, stages } = options;
   const print = options.log ?? console.log;
   const log = stageLogger(runDir, print);

@@ -1,10 +1,12 @@
 // One stage of the pipeline, run with a marker: skipped when its done marker exists, timed otherwise,
 // and recorded as done or failed. The same function runs a stage from the CLI and from a notebook.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs, readJsonFile } from '../util/files.js';
 import type { Config } from '../config/index.js';
 import { modelFingerprint } from '../model/folder.js';
 import { appendProgress, configHash, readDone, writeDone, writeFailed, type DoneMarker, type StageMode } from './markers.js';
+import { writeFileAtomic } from '../train/checkpoint.js';
 
 /** A training step as the trainers report it (loss, lr, DPO rewards...). */
 export type StepRow = Record<string, number>;
@@ -59,7 +61,7 @@ export function ensureRunConfig(config: Config, runDir: string): void {
   ensureSameModel(config, runDir);
   const file = join(runDir, 'config.json');
   if (existsSync(file)) {
-    const before = JSON.parse(readFileSync(file, 'utf8')) as Config;
+    const before = readJsonFile<Config>(file, 'run config');
     if (configHash(before) !== configHash(config)) {
       const changed = diffPaths(before, config).filter((p) => !p.startsWith('run.') && !p.startsWith('report.'));
       throw new Error(
@@ -69,8 +71,8 @@ export function ensureRunConfig(config: Config, runDir: string): void {
     }
     return;
   }
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
+  makeDirs(runDir);
+  writeFileAtomic(file, JSON.stringify(config, null, 2) + '\n');
 }
 
 /** A run's finished stages were trained on the model files it started with: refuse to mix in others. */
@@ -86,8 +88,8 @@ function ensureSameModel(config: Config, runDir: string): void {
       );
     return;
   }
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(file, now + '\n');
+  makeDirs(runDir);
+  writeFileAtomic(file, now + '\n');
 }
 
 function diffPaths(a: unknown, b: unknown, prefix = ''): string[] {

@@ -1,6 +1,6 @@
 // The paper's pipeline as stages over one run folder. Each stage is a thin call into its module; the
 // notebooks call the same stages (pipeline.notebookRun().stage(name)), so both paths do the same work.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { buildDatasets, DATA_FILES, type ProgressEvent } from '../data/index.js';
 import { evaluateRun, type EvalProgress } from '../eval/index.js';
@@ -112,13 +112,16 @@ const evalStage: Stage = {
   },
 };
 
+/** Where the pipeline's report goes: report.out, a relative one inside the run folder (runs/demo/report). */
+export const reportDir = (config: Config, runDir: string): string => resolve(runDir, config.report.out);
+
 const reportStage: Stage = {
   name: 'report',
   describe: 'render the report (HTML, report-data.json, PDF when Chromium is installed)',
   always: true,
   async run(ctx) {
     const { renderReport } = await import('../report/render.js');
-    const r = await renderReport(ctx.runDir, { out: ctx.config.report.out, log: (l) => ctx.log(`  ${l}`) });
+    const r = await renderReport(ctx.runDir, { out: reportDir(ctx.config, ctx.runDir), log: (l) => ctx.log(`  ${l}`) });
     return { html: r.html, pdf: r.pdf };
   },
 };

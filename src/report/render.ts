@@ -1,8 +1,9 @@
 // `unitrace report RUN_DIR --out DIR`: index.html (self-contained), report-data.json (the numbers behind
 // it, also read by report.qmd), report.qmd (for Quarto users) and report.pdf when Chromium is installed.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { makeDirs } from '../util/files.js';
 import { fromRoot } from '../util/paths.js';
 import { findChromium, launchChromium } from './chromium.js';
 import { buildReportData, reportDataFile, type ReportData } from './data.js';
@@ -26,7 +27,7 @@ export interface RenderResult {
 export async function renderReport(runDir: string, options: RenderOptions): Promise<RenderResult> {
   const log = options.log ?? (() => {});
   const out = resolve(options.out);
-  mkdirSync(out, { recursive: true });
+  makeDirs(out);
   const report = buildReportData(resolve(runDir));
   const html = join(out, 'index.html');
   writeFileSync(html, renderHtml(report));

@@ -1,8 +1,7 @@
 // `unitrace synth` as a function: a teacher's traces (offline here, Claude's in src/claude/run.ts), filtered,
 // written as JSONL. The teacher is passed in, so synth knows nothing of Claude.
-import { readFileSync } from 'node:fs';
 import type { CodeSandbox } from '../sandbox/types.js';
-import { writeJsonl } from '../util/jsonl.js';
+import { readTextFile, writeJsonl } from '../util/jsonl.js';
 import { emptyRejections, filterTrace } from './filter.js';
 import { generateProblems } from './offline.js';
 import type { Problem } from './types.js';
@@ -80,7 +79,7 @@ export const synthRecord = (p: Problem, trace: string): SynthRecord => ({
 /** A prompt file: JSONL rows {prompt, groundTruth?} (or {question}), or plain text, one prompt a line. */
 export function readPromptFile(file: string): { prompt: string; groundTruth?: string | number }[] {
   const out: { prompt: string; groundTruth?: string | number }[] = [];
-  readFileSync(file, 'utf8')
+  readTextFile(file)
     .split(/\r?\n/)
     .forEach((line, i) => {
       const t = line.trim();

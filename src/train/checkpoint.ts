@@ -2,7 +2,10 @@
 // folder and renamed into place, so a checkpoint folder either exists complete or not at all.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonFile } from '../util/files.js';
 import type { AdamWState, ParamMap } from './optimizer.js';
+import { checkDataOffsets } from '../model/safetensors.js';
+import { isLeftoverTemporary } from './lock.js';
 
 /** Names the file and the reason (a full disk says so) instead of a bare errno. */
 export function ioError(action: string, file: string, e: unknown): Error {
@@ -64,17 +67,27 @@ export function decodeF32Safetensors(bytes: Uint8Array, file: string): ParamMap 
   if (bytes.length < 8) throw new Error(`${file}: truncated safetensors file (${bytes.length} bytes)`);
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   if (8 + n > bytes.length) throw new Error(`${file}: header length ${n} exceeds the file`);
-  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+  let header: Record<string, { dtype: string; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as typeof header;
+  } catch (e) {
+    throw new Error(`${file}: header is not valid JSON (${(e as Error).message})`);
+  }
   const out: ParamMap = new Map();
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
+  const entries = Object.entries(header).filter(([name]) => name !== '__metadata__');
+  for (const [name, info] of entries) {
     if (info.dtype !== 'F32') throw new Error(`${file}: tensor ${name} has dtype ${info.dtype}, expected F32`);
-    const [a, b] = info.data_offsets;
+    const offs = info.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[1] < offs[0] || (offs[1] - offs[0]) % 4 !== 0)
+      throw new Error(`${file}: tensor ${name} has bad data_offsets ${JSON.stringify(offs)}`);
+    const [a, b] = offs;
     if (8 + n + b > bytes.length) throw new Error(`${file}: tensor ${name} runs past the end of the file`);
     const copy = new Uint8Array(b - a);
     copy.set(bytes.subarray(8 + n + a, 8 + n + b));
     out.set(name, new Float32Array(copy.buffer));
   }
+  // Only complete ranges reach here: now refuse two tensors sharing bytes, or bytes of none.
+  checkDataOffsets(file, entries.map(([name, info]) => ({ name, begin: info.data_offsets[0], end: info.data_offsets[1] })), bytes.length - 8 - n);
   return out;
 }
 
@@ -142,7 +155,7 @@ export function listCheckpoints(root: string): number[] {
   const steps: number[] = [];
   for (const name of readdirSync(root)) {
     if (name.startsWith('.tmp-')) {
-      rmSync(join(root, name), { recursive: true, force: true });
+      if (isLeftoverTemporary(name)) rmSync(join(root, name), { recursive: true, force: true });
       continue;
     }
     const m = /^step-(\d+)$/.exec(name);
@@ -160,7 +173,7 @@ export function loadCheckpoint(root: string, step: number): Checkpoint {
       throw ioError('read checkpoint file', join(dir, name), e);
     }
   };
-  const raw = JSON.parse(read('trainer-state.json').toString('utf8')) as TrainerState & { optimizerStep: number };
+  const raw = readJsonFile<TrainerState & { optimizerStep: number }>(join(dir, 'trainer-state.json'), 'trainer state');
   const { optimizerStep, ...state } = raw;
   const params = decodeF32Safetensors(read('trainable.safetensors'), join(dir, 'trainable.safetensors'));
   const moments = decodeF32Safetensors(read('optimizer.safetensors'), join(dir, 'optimizer.safetensors'));

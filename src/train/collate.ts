@@ -1,7 +1,6 @@
 // From chat-formatted rows to right-padded token batches. The loss covers the assistant response only,
 // with its closing <|im_end|> (and the template's newline after it, as TRL) inside the labels so the model learns to stop.
-import { readFileSync } from 'node:fs';
-import { parseJsonl } from '../util/jsonl.js';
+import { parseJsonl, readTextFile } from '../util/jsonl.js';
 import type { Rng } from '../util/rng.js';
 import type { DpoBatch, Message, SftBatch } from './types.js';
 
@@ -138,7 +137,7 @@ export function tokenizePairRow(tok: ChatTokenizer, row: PairRow, limits: TokenL
 export function loadRows<T>(file: string, tokenize: (row: T, id: string) => TokenizedSequence | TokenizedPair): (TokenizedSequence | TokenizedPair)[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file);
   } catch (e) {
     throw new Error(`${file}: cannot read training data (${(e as Error).message})`);
   }

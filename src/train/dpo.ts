@@ -10,7 +10,8 @@ import { loadAdapter, mergeAdapter } from '../model/lora.js';
 import type { Qwen2Model } from '../model/qwen2.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer.js';
 import { sha256, sha256File, stableStringify } from '../util/hash.js';
-import { parseJsonl, toJsonl } from '../util/jsonl.js';
+import { parseJsonl, readTextFile, toJsonl } from '../util/jsonl.js';
+import { boundPairRow } from './bound.js';
 import { writeFileAtomic } from './checkpoint.js';
 import { collateDpo, tokenizePairRow, truncationReport, type PairRow, type TokenizedPair, type TokenLimits } from './collate.js';
 import { onPolicyPairs, type PairSource } from './onpolicy.js';
@@ -18,7 +19,7 @@ import { loopSettings, planSteps, trainLoop, type LoopResult } from './loop.js';
 import { sequenceLogProbs } from './objectives.js';
 import type { RunFolder } from './runfolder.js';
 import { copyTokenizerFiles, engineComputer, loopBindings, makeTrainable, type Trainable } from './session.js';
-import { dataHash, openRunFolder, type TrainRunOptions, type TrainRunResult } from './sft.js';
+import { dataHash, inRunFolder, type TrainRunOptions, type TrainRunResult } from './sft.js';
 
 export interface DpoRunOptions extends TrainRunOptions {
   /** The SFT adapter folder (PEFT) to merge into the base model; omit when the model already is the SFT model. */
@@ -53,7 +54,7 @@ function readPairRows(data: string | readonly unknown[]): (PairSource & { line?:
   if (typeof data !== 'string') return data.map((row, i) => ({ ...(row as PairRow), id: typeof (row as PairRow).id === 'string' ? (row as PairRow).id! : `pair ${i + 1}` }));
   let text: string;
   try {
-    text = readFileSync(data, 'utf8');
+    text = readTextFile(data);
   } catch (e) {
     throw new Error(`${data}: cannot read preference pairs (${(e as Error).message})`);
   }
@@ -106,7 +107,7 @@ async function onPolicyRows(config: Config, model: Qwen2Model, tokenizer: Tokeni
 function tokenizePairs(tokenizer: Tokenizer, rows: readonly (PairSource & { line?: number })[], limits: TokenLimits, file: string | null): TokenizedPair[] {
   return rows.map((row, i) => {
     try {
-      return tokenizePairRow(tokenizer, row, limits, row.id);
+      return tokenizePairRow(tokenizer, boundPairRow(tokenizer, row, limits), limits, row.id);
     } catch (e) {
       const where = file && row.line !== undefined ? `${file}:${row.line}` : `pair ${i + 1}`;
       throw new Error(`${where} (id ${row.id}): bad example: ${(e as Error).message}`);
@@ -152,10 +153,11 @@ function cachedReference(model: Qwen2Model, pairs: readonly TokenizedPair[], pad
 }
 
 /** DPO in named steps: read and tokenize pairs, merge the SFT model, (sample on-policy pairs,) reference log-probs, train. */
-export async function runDpo(config: Config, opts: DpoRunOptions): Promise<DpoRunResult> {
+export const runDpo = (config: Config, opts: DpoRunOptions): Promise<DpoRunResult> => inRunFolder(opts, (run) => dpoInFolder(run, config, opts));
+
+async function dpoInFolder(run: RunFolder, config: Config, opts: DpoRunOptions): Promise<DpoRunResult> {
   const dpo = config.dpo;
   const log = opts.onLog ?? (() => {});
-  const run = openRunFolder(opts.out, opts.resume, opts.overwrite);
   // Data first: a malformed row should fail before any model is loaded.
   let rows = readPairRows(opts.data);
   const limits = { maxPromptTokens: dpo.maxPromptTokens, maxResponseTokens: dpo.maxResponseTokens };
@@ -163,7 +165,7 @@ export async function runDpo(config: Config, opts: DpoRunOptions): Promise<DpoRu
   const tokenizer = loadTokenizer(dir);
   const file = typeof opts.data === 'string' ? opts.data : null;
   let pairs = tokenizePairs(tokenizer, rows, limits, file);
-  if (pairs.length === 0) throw new Error('no preference pairs');
+  if (pairs.length === 0) throw new Error(`${file ? `${file}: ` : ''}no preference pairs (the file has no record)`);
 
   const model = await loadModel(config.model.source, { backend: config.engine.backend });
   let trainable: Trainable | null = null;

@@ -2,7 +2,9 @@
 // step), checkpoints/, and the final adapter/ (or model/ for full fine-tuning).
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from '../util/files.js';
 import { ioError, writeFileAtomic } from './checkpoint.js';
+import { isLeftoverTemporary, lockFolder, type FolderLock } from './lock.js';
 
 /** One row of metrics.jsonl. DPO adds rewards/* and logps/*, SFT adds mean_token_accuracy. */
 export interface MetricsRow {
@@ -24,11 +26,20 @@ export class RunFolder {
   constructor(readonly dir: string) {
     this.metricsFile = join(dir, 'metrics.jsonl');
     this.checkpoints = join(dir, 'checkpoints');
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      throw ioError('create run folder', dir, e);
-    }
+    makeDirs(dir);
+  }
+
+  private folderLock: FolderLock | null = null;
+
+  /** Makes this process the folder's only user until unlock(); throws naming the live process that holds it. */
+  lock(command?: string): FolderLock {
+    this.folderLock ??= lockFolder(this.dir, command);
+    return this.folderLock;
+  }
+
+  unlock(): void {
+    this.folderLock?.release();
+    this.folderLock = null;
   }
 
   /** True when the folder already holds (part of) a run. */
@@ -36,9 +47,9 @@ export class RunFolder {
     return existsSync(this.metricsFile) || existsSync(this.checkpoints);
   }
 
-  /** Removes what a killed process left half-written (temporary files and folders). */
+  /** Removes what a killed process left half-written (temporary files and folders of processes now gone). */
   removeTemporaries(): void {
-    for (const name of readdirSync(this.dir)) if (name.startsWith('.tmp-') || /\.tmp-\d+$/.test(name)) rmSync(join(this.dir, name), { recursive: true, force: true });
+    for (const name of readdirSync(this.dir)) if (isLeftoverTemporary(name)) rmSync(join(this.dir, name), { recursive: true, force: true });
   }
 
   /** Starts over: removes metrics, checkpoints and final outputs of an earlier run. */

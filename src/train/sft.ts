@@ -2,6 +2,7 @@
 import type { Config } from '../config/index.js';
 import { sha256, sha256File, stableStringify } from '../util/hash.js';
 import { collateSft, loadRows, tokenizeSftRow, truncationReport, type SftRow, type TokenizedSequence, type TruncationReport } from './collate.js';
+import { boundSftRow } from './bound.js';
 import { loopSettings, planSteps, trainLoop, type LoopResult } from './loop.js';
 import { RunFolder, type MetricsRow } from './runfolder.js';
 import { loadModel, resolveModelDir } from '../model/load.js';
@@ -53,21 +54,34 @@ function tokenizeAll<T>(data: string | readonly unknown[], tokenize: (row: T, id
 
 export const dataHash = (data: string | readonly unknown[]): string => (typeof data === 'string' ? sha256File(data) : sha256(stableStringify(data)));
 
-export function openRunFolder(out: string, resume: boolean | undefined, overwrite: boolean | undefined): RunFolder {
-  const run = new RunFolder(out);
-  if (run.hasRun() && !resume && !overwrite) throw new Error(`${out} already holds a training run: pass --resume to continue it or --overwrite to replace it`);
-  return run;
+/**
+ * Runs `work` in the run folder `opts.out`, locked for this process for the whole run (a folder another live
+ * process uses is refused, naming it); the lock is released however `work` ends.
+ */
+export async function inRunFolder<T>(opts: Pick<TrainRunOptions, 'out' | 'resume' | 'overwrite' | 'onLog'>, work: (run: RunFolder) => Promise<T>): Promise<T> {
+  const run = new RunFolder(opts.out);
+  const lock = run.lock();
+  try {
+    if (lock.tookOverFrom) opts.onLog?.(`${opts.out}: taking over the lock of pid ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.started}), which is no longer running`);
+    if (run.hasRun() && !opts.resume && !opts.overwrite) {
+      throw new Error(`${opts.out} already holds a training run: pass --resume to continue it or --overwrite to replace it`);
+    }
+    return await work(run);
+  } finally {
+    run.unlock();
+  }
 }
 
-export async function runSft(config: Config, opts: TrainRunOptions): Promise<TrainRunResult> {
+export const runSft = (config: Config, opts: TrainRunOptions): Promise<TrainRunResult> => inRunFolder(opts, (run) => sftInFolder(run, config, opts));
+
+async function sftInFolder(run: RunFolder, config: Config, opts: TrainRunOptions): Promise<TrainRunResult> {
   const sft = config.sft;
   const log = opts.onLog ?? (() => {});
-  const run = openRunFolder(opts.out, opts.resume, opts.overwrite);
   // Data first: a bad example should fail before any model is loaded.
   const dir = resolveModelDir(config.model.source);
   const tokenizer = loadTokenizer(dir);
   const limits = { maxPromptTokens: sft.maxPromptTokens, maxResponseTokens: sft.maxResponseTokens };
-  const seqs = tokenizeAll<SftRow>(opts.data, (row, id) => tokenizeSftRow(tokenizer, row, limits, id)) as TokenizedSequence[];
+  const seqs = tokenizeAll<SftRow>(opts.data, (row, id) => tokenizeSftRow(tokenizer, boundSftRow(tokenizer, row, limits), limits, id)) as TokenizedSequence[];
   const truncation = truncationReport(seqs);
   const plan = planSteps(seqs.length, sft.batchSize, sft.gradAccum, sft.epochs);
   log(

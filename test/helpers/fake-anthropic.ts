@@ -1,6 +1,6 @@
 // A local Anthropic-compatible server for tests (127.0.0.1, random port): the Messages API and the Message
 // Batches API, with faults injected per prompt: 429 with retry-after, 500, 529, slow answers (past the
-// client's timeout) and malformed bodies. Accepts the key as `x-api-key` or `authorization: Bearer`.
+// client's timeout), malformed bodies and well-formed answers of another shape. Accepts the key as `x-api-key` or `authorization: Bearer`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -9,7 +9,9 @@ export type Fault =
   | { kind: '500' }
   | { kind: '529' }
   | { kind: 'slow'; ms: number }
-  | { kind: 'malformed' };
+  | { kind: 'malformed' }
+  /** HTTP 200 with JSON that is not a Messages API answer (content a string). */
+  | { kind: 'shape' };
 
 export interface MessagesBody {
   model: string;
@@ -100,6 +102,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions): Promise<Fa
         if (fault?.kind === '500') return send(500, errorBody('api_error', 'internal error'));
         if (fault?.kind === '529') return send(529, errorBody('overloaded_error', 'overloaded'));
         if (fault?.kind === 'malformed') return send(200, '{"id": "msg_torn", "content": [{"type": "te');
+        if (fault?.kind === 'shape') return send(200, JSON.stringify({ id: 'msg_odd', type: 'message', content: 'plain text', usage: {} }));
         const answer = (): void => send(200, JSON.stringify(message(b, opts.respond(b), `msg_${nextId++}`)));
         if (fault?.kind === 'slow') {
           const timer = setTimeout(answer, fault.ms);

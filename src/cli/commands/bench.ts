@@ -3,7 +3,7 @@
 // prefill and greedy decoding speed of a model folder beside the memory-bandwidth bound.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError } from '../options.js';
+import { CliError, parseNumber } from '../options.js';
 
 interface BenchCliOptions {
   modelConfig?: string;
@@ -23,11 +23,7 @@ interface BenchCliOptions {
   json?: boolean;
 }
 
-function int(value: string, name: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`, 2);
-  return n;
-}
+const int = (value: string, name: string, min: number): number => parseNumber(value, name, { integer: true, min })!;
 
 export function register(program: Command): void {
   program

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { inputFileProblem } from '../../util/files.js';
 import { runDir } from '../../config/index.js';
 import { addConfigOptions, CliError } from '../options.js';
 import { addTrainOptions, number, presetDefaults, runTrainCommand, trainConfig, type TrainCliOptions } from '../train.js';
@@ -28,7 +29,8 @@ export function register(program: Command): void {
       ...(opts.beta !== undefined && { beta: number(opts.beta, '--beta') }),
     });
     const data = opts.data ?? join(runDir(config), 'data', 'dpo-pairs.jsonl');
-    if (!existsSync(data)) throw new CliError(`preference pairs not found: ${data} (pass --data FILE)`, 2);
+    const problem = inputFileProblem(data);
+    if (problem) throw new CliError(`preference pairs: ${problem} (pass --data FILE)`, 2);
     const defaultAdapter = join(runDir(config), 'sft-unified', 'adapter');
     const sftAdapter = opts.sftAdapter ?? (existsSync(defaultAdapter) ? defaultAdapter : undefined);
     if (sftAdapter && !existsSync(join(sftAdapter, 'adapter_config.json'))) throw new CliError(`no PEFT adapter in ${sftAdapter}`, 2);

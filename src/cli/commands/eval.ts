@@ -84,6 +84,8 @@ export function register(program: Command): void {
       let items;
       try {
         items = evaluation.readEvalItems(opts.set);
+        // Generation takes a while: an --out that cannot be created fails before it.
+        (await import('../../util/files.js')).makeDirs(opts.out);
       } catch (e) {
         throw new CliError(`eval: ${(e as Error).message}`, 2);
       }

@@ -1,6 +1,6 @@
 // `unitrace generate`: complete a prompt with a model (and optional LoRA adapter).
 import type { Command } from 'commander';
-import { addConfigOptions, configFromOptions, CliError, type ConfigOptions } from '../options.js';
+import { addConfigOptions, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, type ConfigOptions, type NumberRule } from '../options.js';
 
 interface GenerateCliOptions extends ConfigOptions {
   model?: string;
@@ -17,12 +17,7 @@ interface GenerateCliOptions extends ConfigOptions {
   cache: boolean;
 }
 
-function num(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new CliError(`${name} must be a number, got ${JSON.stringify(value)}`, 2);
-  return n;
-}
+const num = (value: string | undefined, name: string, fallback: number, rule?: NumberRule): number => parseNumber(value, name, rule) ?? fallback;
 
 export function register(program: Command): void {
   addConfigOptions(
@@ -44,8 +39,7 @@ export function register(program: Command): void {
   ).action(async (opts: GenerateCliOptions) => {
     const config = configFromOptions(opts);
     const source = opts.model ?? config.model.source;
-    const maxNewTokens = num(opts.maxNewTokens, '--max-new-tokens', config.eval.maxNewTokens);
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens <= 0) throw new CliError('--max-new-tokens must be a positive integer', 2);
+    const maxNewTokens = num(opts.maxNewTokens, '--max-new-tokens', config.eval.maxNewTokens, COUNT);
     const { loadModelAndTokenizer, loadAdapter, generate } = await import('../../model/index.js');
     const tf = await import('@tensorflow/tfjs-core');
     // Progress on an interactive terminal only, so piped output stays clean.
@@ -59,9 +53,9 @@ export function register(program: Command): void {
     const start = performance.now();
     const [result] = await generate(model, tokenizer, [opts.raw ? opts.prompt : messages], {
       maxNewTokens,
-      temperature: num(opts.temperature, '--temperature', config.eval.temperature),
-      topP: num(opts.topP, '--top-p', config.eval.topP),
-      seed: num(opts.seed, '--seed', config.seed),
+      temperature: num(opts.temperature, '--temperature', config.eval.temperature, { min: 0 }),
+      topP: num(opts.topP, '--top-p', config.eval.topP, { min: 0, exclusiveMin: true, max: 1 }),
+      seed: num(opts.seed, '--seed', config.seed, NON_NEGATIVE_INT),
       lora: adapter,
       useCache: opts.cache,
       onStep: (step) => progress(`generating: ${step}/${maxNewTokens} tokens`),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { makeDirs } from '../../util/files.js';
 import { addConfigOptions, CliError, configFromOptions, type ConfigOptions } from '../options.js';
 
 interface MixOptions extends ConfigOptions {
@@ -36,6 +37,13 @@ export function register(program: Command): void {
       extra.push(`${key}=${v}`);
     }
     const config = configFromOptions(opts, extra);
+    if (opts.out) {
+      try {
+        makeDirs(opts.out);
+      } catch (e) {
+        throw new CliError(`mix: ${(e as Error).message}`, 2);
+      }
+    }
     const { buildDatasets } = await import('../../data/index.js');
     let manifest;
     try {

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { addConfigOptions, CliError, configFromOptions, type ConfigOptions } from '../options.js';
 
@@ -19,7 +20,7 @@ export function register(program: Command): void {
       )
       .option('--direct', 'run the stages directly even when Jupyter is installed')
       .option('--restart', 'forget the finished stages of this run folder and run everything again')
-      .option('--run-dir <dir>', 'run folder (default: <run.dir>/<run.name> from the config, e.g. runs/demo)'),
+      .option('--run-dir <dir>', 'run folder (default: <run.dir>/<run.name> from the config, e.g. runs/demo); the report goes to <run-dir>/<report.out>, e.g. runs/demo/report'),
   ).action(async (opts: PipelineCliOptions) => {
     // light import first: a missing key, file or model folder is reported before tfjs and the stages load
     const { PreflightError, assertPreflight } = await import('../../pipeline/preflight.js');
@@ -32,7 +33,7 @@ export function register(program: Command): void {
       if (e instanceof PreflightError) throw new CliError(e.message, 2);
       throw e;
     }
-    const { runPipeline, defaultStages, checkJupyter, ensureFreshBundle, executeNotebook, StageError } = await import('../../pipeline/index.js');
+    const { runPipeline, defaultStages, checkJupyter, ensureFreshBundle, executeNotebook, reportDir, StageError } = await import('../../pipeline/index.js');
     let executor;
     if (!opts.direct) {
       const jupyter = checkJupyter();
@@ -49,6 +50,8 @@ export function register(program: Command): void {
       console.log(`pipeline: finished in ${(r.wallSeconds / 60).toFixed(1)} min (ran: ${r.ran.join(', ') || 'nothing'}; skipped: ${r.skipped.join(', ') || 'nothing'})`);
       for (const m of r.markers) console.log(`  ${m.stage.padEnd(14)} ${m.wallSeconds.toFixed(1).padStart(8)} s  (${m.mode})`);
       if (r.notebooks.length) console.log(`pipeline: executed notebooks in ${resolve(runDir, 'notebooks')}`);
+      const html = join(reportDir(config, runDir), 'index.html');
+      if (existsSync(html)) console.log(`pipeline: report in ${relative(process.cwd(), html) || html}`);
     } catch (e) {
       if (e instanceof StageError) throw new CliError(`${e.message}\nfix the cause and rerun: finished stages are kept`, 1);
       throw e;

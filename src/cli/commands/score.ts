@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { CliError } from '../options.js';
-import { MAX_TIMEOUT_MS } from '../../sandbox/pool.js';
+import { CliError, COUNT, NON_NEGATIVE_INT, parseNumber, TIMEOUT_MS } from '../options.js';
 
 interface ScoreOptions {
   set?: string;
@@ -41,10 +40,21 @@ export function register(program: Command): void {
     .option('--preset <name>', 'config preset for the judge settings (default: $UNITRACE_PRESET or demo)')
     .option('--config <file>', 'JSON config file overriding the preset')
     .action(async (file: string, opts: ScoreOptions) => {
-      const { existsSync } = await import('node:fs');
       const { resolveConfig } = await import('../../config/index.js');
       const { readEvalItems, scoreFile, formatSummary, claudeClientFor } = await import('../../eval/index.js');
-      if (!existsSync(file)) throw new CliError(`score: no such file: ${file}`, 2);
+      const { inputFileProblem, makeDirs } = await import('../../util/files.js');
+      for (const f of [file, opts.set, opts.reference]) {
+        const problem = f === undefined ? null : inputFileProblem(f);
+        if (problem) throw new CliError(`score: ${problem}`, 2);
+      }
+      // Before any scoring: an --out that cannot be created fails now, not after the work.
+      if (opts.out) {
+        try {
+          makeDirs(opts.out);
+        } catch (e) {
+          throw new CliError(`score: --out: ${(e as Error).message}`, 2);
+        }
+      }
       const judge = opts.judge;
       if (judge !== 'auto' && judge !== 'offline' && judge !== 'claude') throw new CliError(`score: --judge must be auto, offline or claude (got ${judge})`, 2);
       const config = resolveConfig({ preset: opts.preset, file: opts.config, overrides: opts.judgeModel ? [{ eval: { judgeModel: opts.judgeModel } }] : [] });
@@ -62,12 +72,12 @@ export function register(program: Command): void {
         field: opts.field,
         reference: opts.reference,
         execute: opts.execute,
-        timeoutMs: timeoutMsOption(opts.timeoutMs),
+        timeoutMs: parseNumber(opts.timeoutMs, '--timeout-ms', TIMEOUT_MS)!,
         judge,
         judgeModel: config.eval.judgeModel,
         makeClient: () => claudeClientFor(config),
-        resamples: positiveInt(opts.bootstrap, '--bootstrap'),
-        seed: Number.parseInt(opts.seed, 10),
+        resamples: parseNumber(opts.bootstrap, '--bootstrap', COUNT)!,
+        seed: parseNumber(opts.seed, '--seed', NON_NEGATIVE_INT)!,
         modelName: opts.name,
         out: opts.out,
         log,
@@ -77,17 +87,4 @@ export function register(program: Command): void {
       if (opts.json) console.log(JSON.stringify({ summary: result.summary, records: result.rows, errors: result.errors }));
       else console.log(formatSummary(result.summary));
     });
-}
-
-/** Node clamps timers of 2^31 ms or more to 1 ms, which would time out every program. */
-function timeoutMsOption(value: string): number {
-  const n = positiveInt(value, '--timeout-ms');
-  if (n > MAX_TIMEOUT_MS) throw new CliError(`score: --timeout-ms must be at most ${MAX_TIMEOUT_MS} (got ${value})`, 2);
-  return n;
-}
-
-function positiveInt(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CliError(`score: ${name} must be a positive integer (got ${value})`, 2);
-  return n;
 }

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runDir } from '../../config/index.js';
 import { addConfigOptions, CliError } from '../options.js';
 import { addTrainOptions, presetDefaults, runTrainCommand, trainConfig, type TrainCliOptions } from '../train.js';
+import { inputFileProblem } from '../../util/files.js';
 
 interface SftCliOptions extends TrainCliOptions {
   mode?: string;
@@ -21,7 +21,8 @@ export function register(program: Command): void {
   addConfigOptions(addTrainOptions(cmd, 'sft')).action(async (opts: SftCliOptions) => {
     const config = trainConfig(opts, 'sft', { ...(opts.mode !== undefined && { mode: opts.mode as 'lora' | 'full' }) });
     const data = opts.data ?? join(runDir(config), 'data', 'sft-unified.jsonl');
-    if (!existsSync(data)) throw new CliError(`training data not found: ${data} (pass --data FILE)`, 2);
+    const problem = inputFileProblem(data);
+    if (problem) throw new CliError(`training data: ${problem} (pass --data FILE)`, 2);
     const out = opts.out ?? join(runDir(config), 'sft');
     const { runSft } = await import('../../train/sft.js');
     await runTrainCommand('sft', opts, undefined, (hooks) => runSft(config, { data, out, ...hooks }), (r) => `finished ${r.steps} steps; ${r.result}`);

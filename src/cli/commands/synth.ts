@@ -1,5 +1,7 @@
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addConfigOptions, CliError, configFromOptions, type ConfigOptions } from '../options.js';
+import { inputFileProblem, makeDirs } from '../../util/files.js';
+import { addConfigOptions, CliError, configFromOptions, COUNT, NON_NEGATIVE_INT, parseNumber, POSITIVE, type ConfigOptions } from '../options.js';
 
 interface SynthOptions extends ConfigOptions {
   teacher?: string;
@@ -11,17 +13,13 @@ interface SynthOptions extends ConfigOptions {
   concurrency?: string;
   batch?: boolean;
   cache?: string;
+  deadline?: string;
   prompts?: string;
   rejected?: string;
   filter: boolean;
 }
 
-const int = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name} must be a non-negative integer, got "${v}"`, 2);
-  return n;
-};
+const int = (v: string | undefined, name: string): number | undefined => parseNumber(v, `--${name}`, name === 'concurrency' ? COUNT : NON_NEGATIVE_INT);
 
 /** Progress on stderr, about every 5% and at the end, so long runs show they are alive. */
 function progressPrinter(label: string, total: number): (done: number, kept: number) => void {
@@ -45,6 +43,7 @@ export function register(program: Command): void {
       .option('--concurrency <n>', 'Claude requests in flight (default: synth.concurrency)')
       .option('--batch', 'use the Message Batches API (default: synth.useBatchApi)')
       .option('--cache <dir>', 'response cache folder (default: synth.cacheDir)')
+      .option('--deadline <seconds>', 'claude only: stop when a request has no answer after this long, retries included', '600')
       .option('--prompts <file>', 'claude only: JSONL with {"prompt", "groundTruth"?} per line, or plain text lines, instead of family problems')
       .option('--rejected <file>', 'also write rejected items with their reason (JSONL)')
       .option('--no-filter', 'offline only: skip running each trace in the sandbox'),
@@ -55,6 +54,14 @@ export function register(program: Command): void {
     const count = int(opts.count, 'count') ?? config.synth.count;
     const seed = int(opts.seed, 'seed') ?? config.seed;
     const families = opts.families ? opts.families.split(',').map((s) => s.trim()).filter(Boolean) : config.synth.families;
+    const problem = opts.prompts === undefined ? null : inputFileProblem(opts.prompts);
+    if (problem) throw new CliError(`synth: --prompts: ${problem}`, 2);
+    // Before any (possibly paid) request: output folders that cannot be created fail now.
+    try {
+      for (const f of [opts.out, opts.rejected]) if (f !== undefined) makeDirs(dirname(resolve(f)));
+    } catch (e) {
+      throw new CliError(`synth: ${(e as Error).message}`, 2);
+    }
     const { runSynth, offlineTraces } = await import('../../synth/run.js');
     let summary;
     try {
@@ -72,6 +79,7 @@ export function register(program: Command): void {
                 concurrency: int(opts.concurrency, 'concurrency') ?? config.synth.concurrency,
                 useBatchApi: opts.batch ?? config.synth.useBatchApi,
                 cacheDir: opts.cache ?? config.synth.cacheDir,
+                deadlineMs: parseNumber(opts.deadline, '--deadline', POSITIVE)! * 1000,
               },
             });
       summary = await runSynth({

@@ -1,8 +1,7 @@
 // `unitrace validate FILE.jsonl`: format and code verdicts (issue #2 definitions) for every model output.
-import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError } from '../options.js';
-import { MAX_TIMEOUT_MS } from '../../sandbox/pool.js';
+import { inputFileProblem } from '../../util/files.js';
+import { CliError, parseNumber, TIMEOUT_MS } from '../options.js';
 
 interface ValidateOptions {
   field?: string;
@@ -27,7 +26,7 @@ export function register(program: Command): void {
   program
     .command('validate')
     .description('score model outputs in a JSONL file against the unified trace format (strict, lenient, logic, code)')
-    .argument('<file>', 'JSONL file; each record holds an output in "response", in --field, or as the last assistant turn of "messages"')
+    .argument('<file>', 'JSONL file; each record (a JSON object) holds an output in "response", in --field, or as the last assistant turn of "messages"; a line that is not a JSON object is malformed: reported with file:line, skipped and counted (summary.malformed)')
     .option('--field <name>', 'record field holding the output (a string, or a message list whose last assistant turn is taken)')
     .option('--execute', 'also run each <code> section in the Python sandbox (codeRuns, stdout)')
     .option('--json', 'print one JSON object {"summary": {...}, "records": [...]} instead of text')
@@ -59,12 +58,9 @@ export function outputOf(record: unknown, field: string | undefined): { text?: s
 }
 
 async function validateFile(file: string, opts: ValidateOptions): Promise<number> {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new CliError(`${file}: no such file`, 2);
-  const timeoutMs = Number(opts.timeoutMs);
-  // Node clamps timers of 2^31 ms or more to 1 ms, which would time out every program.
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new CliError(`--timeout-ms must be a whole number from 1 to ${MAX_TIMEOUT_MS}, got ${opts.timeoutMs}`, 2);
-  }
+  const problem = inputFileProblem(file);
+  if (problem) throw new CliError(problem, 2);
+  const timeoutMs = parseNumber(opts.timeoutMs, '--timeout-ms', TIMEOUT_MS)!;
   const { streamJsonl } = await import('../../util/jsonl.js');
   const { validateFormat, checkCode, summarizeVerdicts } = await import('../../trace/index.js');
   const { createSandboxPool } = await import('../../sandbox/index.js');

@@ -108,6 +108,8 @@ export class ClaudeJudge implements Judge {
     try {
       return { text: await this.client.complete({ system, user, maxTokens: this.maxTokens, temperature: 0 }) };
     } catch (e) {
+      // A refused key or a silent server would fail every item: that one stops the evaluation.
+      if ((e as { fatal?: boolean }).fatal) throw e;
       return { error: `judge request failed: ${(e as Error).message}` };
     }
   }
