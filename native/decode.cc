@@ -336,6 +336,15 @@ T* unwrap(napi_env env, napi_value v) {
   return static_cast<T*>(p);
 }
 
+// The handle of a one-argument call (decoderInfo(dec), cacheDispose(cache), ...), or nullptr.
+template <typename T>
+T* onlyArg(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  return argc == 1 ? unwrap<T>(env, argv[0]) : nullptr;
+}
+
 template <typename T>
 napi_value wrap(napi_env env, T* obj) {
   napi_value out;
@@ -472,10 +481,7 @@ napi_value setNumber(napi_env env, napi_value obj, const char* key, double v) {
 
 // decoderInfo(dec): { weightBytes, bf16Bytes, missing, kernel, threads }
 napi_value InfoOf(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Decoder* dec = argc == 1 ? unwrap<Decoder>(env, argv[0]) : nullptr;
+  Decoder* dec = onlyArg<Decoder>(env, info);
   if (!dec) return fail(env, "decoderInfo(dec)");
   napi_value obj, s;
   napi_create_object(env, &obj);
@@ -495,10 +501,7 @@ napi_value InfoOf(napi_env env, napi_callback_info info) {
 
 // decoderDispose(dec) / cacheDispose(cache): frees the memory now rather than when the handle is collected.
 napi_value Dispose(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (Decoder* dec = argc == 1 ? unwrap<Decoder>(env, argv[0]) : nullptr) {
+  if (Decoder* dec = onlyArg<Decoder>(env, info)) {
     freeMatrix(dec->embed), freeMatrix(dec->lmHead);
     for (Layer& L : dec->layers) freeMatrix(L.qkv), freeMatrix(L.o), freeMatrix(L.gateUp), freeMatrix(L.down);
   }
@@ -506,10 +509,7 @@ napi_value Dispose(napi_env env, napi_callback_info info) {
 }
 
 napi_value CacheDispose(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (Cache* c = argc == 1 ? unwrap<Cache>(env, argv[0]) : nullptr) {
+  if (Cache* c = onlyArg<Cache>(env, info)) {
     for (Slot& s : c->slots) s = Slot{std::vector<std::vector<float>>(c->layers), std::vector<std::vector<float>>(c->layers), 0};
   }
   return nullptr;
@@ -603,10 +603,7 @@ napi_value Forward(napi_env env, napi_callback_info info) {
 // decoderReadSeconds(dec): seconds to read the bytes of one decode step once with the pool (best of 3),
 // the memory-bandwidth bound measured beside the decoding figures.
 napi_value ReadSeconds(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  Decoder* dec = argc == 1 ? unwrap<Decoder>(env, argv[0]) : nullptr;
+  Decoder* dec = onlyArg<Decoder>(env, info);
   if (!dec) return fail(env, "decoderReadSeconds(dec)");
   struct Span {
     const uint8_t* p;
