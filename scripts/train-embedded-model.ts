@@ -12,11 +12,11 @@
 // statements, tags and instruction following, but never the unified trace format (teaching that is the
 // SFT stage's job), and never an evaluation prompt of any preset, so the reference model is not
 // contaminated.
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/config/index.js';
-import { makeConfig, parameterCount } from '../src/model/config.js';
+import { makeConfig, parameterCount, readConfig as readModelConfig, type Qwen2Config as ModelConfig } from '../src/model/config.js';
 import { writeRandomCheckpoint } from '../src/model/load.js';
 import { buildPrunedVocab, loadTokenizer, saveTokenizerFiles } from '../src/model/tokenizer.js';
 import { FAMILY_NAMES } from '../src/synth/families/index.js';
@@ -47,6 +47,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(dataDir, 'tiny-qwen2') },
     resume: { type: 'boolean' },
     'export-latest': { type: 'boolean' },
+    'init-from': { type: 'string' },
   },
 });
 
@@ -60,7 +61,10 @@ Options (defaults in brackets):
   --checkpoint-every S     optimizer steps between checkpoints [250]
   --seed S [7]   --work DIR  run folder [runs/_embedded-model]   --out DIR [data/tiny-qwen2]
   --resume                 continue from the newest checkpoint in --work (same options)
-  --export-latest          write --out from the newest checkpoint (a run stopped early) and exit`);
+  --export-latest          write --out from the newest checkpoint (a run stopped early) and exit
+  --init-from DIR          continue pretraining from a model folder built by this script (a later stage:
+                           its vocabulary and shape are kept, the optimizer and schedule start afresh, and
+                           DIR's pretrain.json is kept in the new one as the earlier stage)`);
   process.exit(0);
 }
 
@@ -75,40 +79,60 @@ const corpusOptions = { seed, problemsPerFamily: int('problems-per-family'), ins
 const corpus = buildCorpus(corpusOptions);
 const rows = corpus.rows;
 
-// The vocabulary covers the corpus and every trace the pipeline will train on (format tokens included),
-// so no token the SFT stage needs is missing; ids the corpus never uses keep their random init.
-const base = loadTokenizer();
-const preset = resolveConfig({ preset: 'paper' });
-const vocabTexts = [
-  ...rows.flatMap((r) => r.messages.map((m) => m.content)),
-  ...generateProblems({ seed: preset.seed, count: 2000, stream: 'train' }).map((p) => p.trace),
-  ...corpus.problems.map((p) => p.trace),
-  base.applyChatTemplate([{ role: 'system', content: QWEN_SYSTEM_PROMPT }, { role: 'user', content: 'x' }], { addGenerationPrompt: true }),
-];
-const vocab = buildPrunedVocab(vocabTexts, base);
-const config = makeConfig({
-  vocabSize: vocab.length,
-  hiddenSize: int('hidden'),
-  intermediateSize: int('intermediate'),
-  numHiddenLayers: int('layers'),
-  numAttentionHeads: int('heads'),
-  numKeyValueHeads: int('kv-heads'),
-  ropeTheta: 1_000_000,
-  rmsNormEps: 1e-6,
-  tieWordEmbeddings: true,
-  maxPositionEmbeddings: 2048,
-});
-console.log(`corpus: ${rows.length} examples ${JSON.stringify(corpus.counts)}; vocabulary ${vocab.length} Qwen ids; ${parameterCount(config)} parameters`);
-
+const initFrom = args['init-from'];
 const resuming = args.resume === true || args['export-latest'] === true;
 if (!resuming) {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(initDir, { recursive: true });
-  writeRandomCheckpoint(initDir, config, new Rng(seed).fork('init'));
-  writeFileSync(join(initDir, 'vocab_map.json'), JSON.stringify(vocab) + '\n');
-  saveTokenizerFiles(loadTokenizer(initDir), initDir);
+  if (initFrom !== undefined) {
+    // A later stage: the earlier model is copied first, so --out may be the very folder it came from.
+    if (!existsSync(join(initFrom, 'vocab_map.json'))) throw new Error(`${initFrom}: not a model folder with a pruned vocabulary (vocab_map.json)`);
+    cpSync(initFrom, initDir, { recursive: true });
+  } else {
+    const vocab = prunedVocabulary();
+    writeRandomCheckpoint(initDir, shapeFor(vocab.length), new Rng(seed).fork('init'));
+    writeFileSync(join(initDir, 'vocab_map.json'), JSON.stringify(vocab) + '\n');
+    saveTokenizerFiles(loadTokenizer(initDir), initDir);
+  }
 } else if (!existsSync(join(initDir, 'config.json'))) {
   throw new Error(`${initDir}: no initial model to resume from; start without --resume`);
+}
+const config = readModelConfig(initDir);
+const vocabSize = config.vocabSize;
+const earlierStage = existsSync(join(initDir, 'pretrain.json')) ? (JSON.parse(readFileSync(join(initDir, 'pretrain.json'), 'utf8')) as Record<string, unknown>) : null;
+console.log(`corpus: ${rows.length} examples ${JSON.stringify(corpus.counts)}; vocabulary ${vocabSize} Qwen ids; ${parameterCount(config)} parameters${earlierStage ? `; continuing from ${initFrom ?? initDir}` : ''}`);
+
+/**
+ * The vocabulary covers the corpus and every trace the pipeline will train on (format tokens included),
+ * so no token the SFT stage needs is missing; ids the corpus never uses keep their random init.
+ */
+function prunedVocabulary(): number[] {
+  const base = loadTokenizer();
+  const preset = resolveConfig({ preset: 'paper' });
+  return buildPrunedVocab(
+    [
+      ...rows.flatMap((r) => r.messages.map((m) => m.content)),
+      ...generateProblems({ seed: preset.seed, count: 2000, stream: 'train' }).map((p) => p.trace),
+      ...corpus.problems.map((p) => p.trace),
+      base.applyChatTemplate([{ role: 'system', content: QWEN_SYSTEM_PROMPT }, { role: 'user', content: 'x' }], { addGenerationPrompt: true }),
+    ],
+    base,
+  );
+}
+
+function shapeFor(vocabSize: number): ModelConfig {
+  return makeConfig({
+    vocabSize,
+    hiddenSize: int('hidden'),
+    intermediateSize: int('intermediate'),
+    numHiddenLayers: int('layers'),
+    numAttentionHeads: int('heads'),
+    numKeyValueHeads: int('kv-heads'),
+    ropeTheta: 1_000_000,
+    rmsNormEps: 1e-6,
+    tieWordEmbeddings: true,
+    maxPositionEmbeddings: 2048,
+  });
 }
 
 const trainConfig = resolveConfig({
@@ -180,9 +204,18 @@ const recipe = {
   shape: config,
   parameters: parameterCount(config),
   training: { ...trainConfig.sft, result: summary },
+  // The stage this one continued from (--init-from), with its own corpus, so the leak test checks both.
+  ...(earlierStage ? { earlierStage } : {}),
 };
 writeFileSync(join(out, 'pretrain.json'), JSON.stringify(recipe, null, 2) + '\n');
 const c = corpus.counts;
+const earlierRebuild = existsSync(join(initDir, 'README.md')) ? /^Rebuild: `([^`]+)`/m.exec(readFileSync(join(initDir, 'README.md'), 'utf8'))?.[1] : undefined;
+const stageNote = earlierStage
+  ? `\nIt was trained in two stages. The first, from random initialisation, is recorded as \`earlierStage\` in
+\`pretrain.json\` (${String((earlierStage.training as { result?: string } | undefined)?.result ?? 'see there')}; rebuilt by
+\`${earlierRebuild ?? 'see its recipe'}\`). This stage continued it on a fresh corpus (seed ${seed}) with a new
+optimizer and learning-rate schedule.\n`
+  : '';
 const command = `npx tsx scripts/train-embedded-model.ts ${process.argv.slice(2).filter((a) => a !== '--resume' && a !== '--export-latest').join(' ')}`.trim();
 writeFileSync(
   join(out, 'README.md'),
@@ -190,10 +223,10 @@ writeFileSync(
 
 A ${parameterCount(config)}-parameter Qwen2-architecture model (hidden ${config.hiddenSize}, ${config.numHiddenLayers} layers,
 ${config.numAttentionHeads} heads / ${config.numKeyValueHeads} kv heads, intermediate ${config.intermediateSize}, tied embeddings) with a pruned
-vocabulary of ${vocab.length} Qwen token ids (\`vocab_map.json\`: model id i is Qwen id map[i], so text round-trips through
-the real Qwen tokenizer). It plays the part of Qwen2.5's pretraining and is trained from random initialisation by our
-own trainer (full fine-tuning, 2 data-parallel workers, seed ${seed}, ${args.epochs} epoch(s), peak lr ${args.lr}, batch 16).
-
+vocabulary of ${vocabSize} Qwen token ids (\`vocab_map.json\`: model id i is Qwen id map[i], so text round-trips through
+the real Qwen tokenizer). It plays the part of Qwen2.5's pretraining and is trained by our own trainer (full
+fine-tuning, 2 data-parallel workers, seed ${seed}, ${args.epochs} epoch(s), peak lr ${args.lr}, batch 16).
+${stageNote}
 Corpus (\`scripts/pretrain/corpus.ts\`, ${rows.length} ChatML conversations, ${c.problemRows} of them about
 ${corpus.problems.length} word problems of all ${FAMILY_NAMES.length} synthesis families, ${c.instructions} from the instruction
 set, ${c.programs} plain Python exercises; 85% under a system prompt, most of them Qwen's default one):
@@ -209,7 +242,7 @@ ${Math.min(rows.length, Math.round(rows.length * Number(args.epochs)))} of the $
 
 Training: ${summary}.
 
-Rebuild: \`${command}\` (see --help; --resume continues a killed run, --export-latest writes this folder from the
+Rebuild: \`${command}\`${earlierStage ? ' after the first stage' : ''} (see --help; --resume continues a killed run, --export-latest writes this folder from the
 newest checkpoint).
 `,
 );
