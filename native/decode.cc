@@ -1,9 +1,9 @@
-// Native Qwen2 decoding (src/engine/decoder.ts): the weights live here, outside the wasm heap, in the layout
-// the products read (Hugging Face's [out, in] rows, q/k/v and gate/up fused), as bfloat16 when the values
-// allow it. One forward takes any mix of prompt chunks and single decode tokens for several sequences, each
-// with its own KV cache slot (continuous batching), and ends in the lm_head: logits, or greedy ids with the
-// argmax fused into the product so no [rows, vocab] buffer is written. Products and attention run on a
-// small thread pool (one thread per core, the caller included).
+// Native Qwen2 decoding (src/engine/decoder.ts): the weights live here, outside the wasm heap, packed once
+// at load in the layout the products read (panels of 16 output features, native/decode_kernels.h; q/k/v and
+// gate/up fused), as bfloat16 when the values allow it. One forward takes any mix of prompt chunks and single
+// decode tokens for several sequences, each with its own KV cache slot (continuous batching), and ends in the
+// lm_head: logits, or greedy ids with the argmax fused into the product so no [rows, vocab] buffer is written.
+// Products and attention run on a small thread pool (one thread per core, the caller included).
 #include <node_api.h>
 
 #include <algorithm>
@@ -130,6 +130,7 @@ Pool& pool() {
 }
 
 // ---- model ------------------------------------------------------------------------------------------
+// A [rows, cols] matrix packed in panels (native/decode_kernels.h); bytes() counts its values, not the padding.
 struct Matrix {
   void* data = nullptr;
   int rows = 0, cols = 0;
@@ -137,6 +138,25 @@ struct Matrix {
   size_t bytes() const { return (size_t)rows * cols * (bf16 ? 2 : 4); }
   ~Matrix() { std::free(data); }
 };
+
+// Packs a row-major [rows, cols] matrix of T (uint16 bf16 bits or float) into m's panels, padding with zeros.
+template <typename T>
+void pack(Matrix& m, const T* src) {
+  const size_t n = packedElements(m.rows, m.cols, m.bf16), bytes = n * sizeof(T);
+  std::free(m.data);
+  m.data = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  T* dst = static_cast<T*>(m.data);
+  std::memset(dst, 0, bytes);
+  for (int o = 0; o < m.rows; o++) {
+    const T* row = src + (size_t)o * m.cols;
+    const size_t first = packedIndex(o, 0, m.cols, m.bf16);
+    // Consecutive columns of a row: bf16 two apart within a word pair, then PANEL words on; float32 PANEL apart.
+    if (m.bf16)
+      for (int k = 0; k < m.cols; k++) dst[first + (size_t)(k / 2) * PANEL * 2 + (k & 1)] = row[k];
+    else
+      for (int k = 0; k < m.cols; k++) dst[first + (size_t)k * PANEL] = row[k];
+  }
+}
 
 struct Layer {
   std::vector<float> inputNorm, postNorm, qkvBias;
@@ -212,15 +232,16 @@ void rope(float* x, int heads, int D, int pos, const float* invFreq) {
   }
 }
 
+// One row of a packed matrix as float32 (an embedding lookup).
 void widenRow(const Matrix& m, int row, float* out) {
-  if (m.bf16) {
-    const uint16_t* src = static_cast<const uint16_t*>(m.data) + (size_t)row * m.cols;
-    for (int i = 0; i < m.cols; i++) {
-      const uint32_t u = (uint32_t)src[i] << 16;
+  for (int i = 0; i < m.cols; i++) {
+    const size_t at = packedIndex(row, i, m.cols, m.bf16);
+    if (m.bf16) {
+      const uint32_t u = (uint32_t)static_cast<const uint16_t*>(m.data)[at] << 16;
       std::memcpy(out + i, &u, 4);
+    } else {
+      out[i] = static_cast<const float*>(m.data)[at];
     }
-  } else {
-    std::memcpy(out, static_cast<const float*>(m.data) + (size_t)row * m.cols, m.cols * sizeof(float));
   }
 }
 
@@ -440,9 +461,10 @@ napi_value Set(napi_env env, napi_callback_info info) {
   m->bf16 = t.type == napi_uint16_array;
   m->rows = rows;
   m->cols = cols;
-  std::free(m->data);
-  m->data = std::aligned_alloc(64, (m->bytes() + 63) / 64 * 64);
-  std::memcpy(m->data, t.data, m->bytes());
+  if (m->bf16)
+    pack(*m, static_cast<const uint16_t*>(t.data));
+  else
+    pack(*m, static_cast<const float*>(t.data));
   return nullptr;
 }
 

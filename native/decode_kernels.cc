@@ -11,13 +11,16 @@
 #include <immintrin.h>
 #endif
 
+// A tile is C vectors of features (a multiple of one panel) by R batch rows: C x R accumulators and 2 x C
+// widened weights in registers; inputs are broadcast from memory. TILE_ROWS is the tallest tile; fewer
+// rows take wider tiles (wideVectors) so enough independent sums are in flight to hide the multiply-add latency.
 #if defined(UNITRACE_ISA_AVX512)
 #define VW 16
-#define TILE_ROWS 6  // 32 vector registers: 4 features x 6 rows of accumulators, 4 weights, 1 input
+#define TILE_ROWS 8  // 2 panels x 8 rows: 16 accumulators + 4 weights; 8 row pointers (general registers are the limit)
 #define ISA(name) name##_avx512
 #elif defined(UNITRACE_ISA_AVX2)
 #define VW 8
-#define TILE_ROWS 2  // 16 registers: 4 x 2 accumulators + 4 weights + 1 input
+#define TILE_ROWS 4  // 16 registers: 2 x 4 accumulators + 4 weights + 2 inputs
 #define ISA(name) name##_avx2
 #else
 #define VW 4
@@ -27,11 +30,14 @@
 
 namespace {
 
-constexpr int TILE_FEATURES = 4;
-constexpr int ROW_CHUNK = 64;  // rows of x kept hot (L2) while a weight block is swept
+constexpr int PANEL_VECTORS = PANEL / VW;
+
+// Feature vectors per tile for a tile of `rows` rows (a multiple of PANEL_VECTORS).
+constexpr int wideVectors(int rows) {
+  return VW == 16 ? (rows >= 3 ? 2 : 4) : VW == 8 ? (rows >= 2 ? 2 : 4) : PANEL_VECTORS;
+}
 
 typedef float vf __attribute__((vector_size(VW * 4)));
-typedef uint16_t vh __attribute__((vector_size(VW * 2)));
 typedef uint32_t vu __attribute__((vector_size(VW * 4)));
 
 inline vf loadF(const float* p) {
@@ -40,31 +46,36 @@ inline vf loadF(const float* p) {
   return v;
 }
 
-// bf16 is the top half of a float32: widen each lane to 32 bits and shift it up.
-inline vf loadW(const uint16_t* p) {
-#if defined(UNITRACE_ISA_AVX512)
-  // One full-width zero-extension (the generic form below compiles to two half-width ones plus a blend).
-  return (vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)p)), 16);
-#else
-  vh h;
-  memcpy(&h, p, sizeof h);
-  const vu u = __builtin_convertvector(h, vu) << 16;
+// Two input columns of VW features at p: a bfloat16 panel holds them in one word per feature (the even
+// column in the low half, the odd one in the high half), a float32 panel PANEL floats apart.
+inline void loadPair(const uint32_t* p, vf& even, vf& odd) {
+  vu u;
+  memcpy(&u, p, sizeof u);
+  const vu lo = u << 16, hi = u & 0xffff0000u;
+  memcpy(&even, &lo, sizeof even);
+  memcpy(&odd, &hi, sizeof odd);
+}
+inline void loadPair(const float* p, vf& even, vf& odd) {
+  even = loadF(p);
+  odd = loadF(p + PANEL);
+}
+inline vf loadEven(const uint32_t* p) {
+  vu u;
+  memcpy(&u, p, sizeof u);
+  u <<= 16;
   vf f;
   memcpy(&f, &u, sizeof f);
   return f;
-#endif
 }
-inline vf loadW(const float* p) { return loadF(p); }
+inline vf loadEven(const float* p) { return loadF(p); }
 
-inline float scalarW(const uint16_t* p) {
-  const uint32_t u = (uint32_t)*p << 16;
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
-inline float scalarW(const float* p) { return *p; }
+// Packed elements of W per panel, and from one column pair to the next.
+inline size_t panelSize(const uint32_t*, int k) { return (size_t)(k + 1) / 2 * PANEL; }
+inline size_t panelSize(const float*, int k) { return (size_t)k * PANEL; }
+constexpr int pairStep(const uint32_t*) { return PANEL; }
+constexpr int pairStep(const float*) { return 2 * PANEL; }
 
-// Sum of the lanes as a tree (a lane-by-lane chain is a long dependency run after every tile).
+// Sum of the lanes as a tree (a lane-by-lane chain is a long dependency run).
 inline float hsum(vf v) {
 #if defined(UNITRACE_ISA_AVX512)
   return _mm512_reduce_add_ps((__m512)v);
@@ -77,61 +88,84 @@ inline float hsum(vf v) {
 #endif
 }
 
-// y[r, o] (+)= dot(W[o, :], x[r, :]) + bias[o] for FO features from o and R rows from r.
-template <typename W, int FO, int R>
+// y[r + i, o + f] (+)= x[r + i, :] . W[o + f, :] + bias for i < R, f < C * VW; features at or past o1 are
+// computed (zero padding or the next caller's) but not stored.
+template <typename W, int C, int R>
 inline void tile(const MatTask& t, const W* w, int o, int r) {
   const int K = t.k;
-  vf acc[FO][R];
-  for (int f = 0; f < FO; f++)
-    for (int i = 0; i < R; i++) acc[f][i] = vf{};
-  const W* wr[FO];
-  for (int f = 0; f < FO; f++) wr[f] = w + (size_t)(o + f) * K;
+  const size_t stride = panelSize(w, K);
+  constexpr int step = pairStep((const W*)nullptr);
+  const W* wc[C];
+  for (int c = 0; c < C; c++) {
+    const int f = o + c * VW;
+    wc[c] = w + (size_t)(f / PANEL) * stride + f % PANEL;
+  }
   const float* xr[R];
   for (int i = 0; i < R; i++) xr[i] = t.x + (size_t)(r + i) * t.ldx;
-  int p = 0;
-  for (; p + VW <= K; p += VW) {
-    vf wv[FO];
-    for (int f = 0; f < FO; f++) wv[f] = loadW(wr[f] + p);
+  vf acc[C][R];
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < R; i++) acc[c][i] = vf{};
+  const int pairs = K / 2;
+  for (int q = 0; q < pairs; q++) {
+    vf even[C], odd[C];
+    for (int c = 0; c < C; c++) loadPair(wc[c] + (size_t)q * step, even[c], odd[c]);
     for (int i = 0; i < R; i++) {
-      const vf xv = loadF(xr[i] + p);
-      for (int f = 0; f < FO; f++) acc[f][i] += wv[f] * xv;
+      const float xe = xr[i][2 * q], xo = xr[i][2 * q + 1];
+      for (int c = 0; c < C; c++) acc[c][i] += even[c] * xe;
+      for (int c = 0; c < C; c++) acc[c][i] += odd[c] * xo;
     }
   }
-  for (int f = 0; f < FO; f++)
-    for (int i = 0; i < R; i++) {
-      float s = hsum(acc[f][i]);
-      for (int q = p; q < K; q++) s += scalarW(wr[f] + q) * xr[i][q];
-      if (t.bias) s += t.bias[o + f];
-      float* y = t.y + (size_t)(r + i) * t.ldy + o + f;
-      *y = t.accumulate ? *y + s : s;
+  if (K & 1) {
+    for (int c = 0; c < C; c++) {
+      const vf last = loadEven(wc[c] + (size_t)pairs * step);
+      for (int i = 0; i < R; i++) acc[c][i] += last * xr[i][K - 1];
     }
+  }
+  for (int c = 0; c < C; c++) {
+    const int f = o + c * VW, valid = t.o1 - f < VW ? t.o1 - f : VW;
+    if (valid <= 0) break;
+    for (int i = 0; i < R; i++) {
+      float* y = t.y + (size_t)(r + i) * t.ldy + f;
+      if (valid == VW) {
+        vf v = acc[c][i];
+        if (t.bias) v += loadF(t.bias + f);
+        if (t.accumulate) v += loadF(y);
+        memcpy(y, &v, sizeof v);
+      } else {
+        for (int l = 0; l < valid; l++) {
+          const float s = acc[c][i][l] + (t.bias ? t.bias[f + l] : 0.f);
+          y[l] = t.accumulate ? y[l] + s : s;
+        }
+      }
+    }
+  }
 }
 
-// The last `left` (< R) rows of a block in one tile of that height, so weights are widened once more, not per row.
-template <typename W, int FO, int R>
-inline void lastRows(const MatTask& t, const W* w, int o, int r, int left) {
+// Features [o, end) for R rows from r: tiles of wideVectors(R) vectors, then single panels.
+template <typename W, int R>
+inline void features(const MatTask& t, const W* w, int o, int end, int r) {
+  constexpr int C = wideVectors(R);
+  for (; o + C * VW <= end; o += C * VW) tile<W, C, R>(t, w, o, r);
+  for (; o < end; o += PANEL) tile<W, PANEL_VECTORS, R>(t, w, o, r);
+}
+
+// Rows [r, r + rows) (rows <= R) in one tile height, so the weights are widened once per block.
+template <typename W, int R>
+inline void block(const MatTask& t, const W* w, int o, int end, int r, int rows) {
   if constexpr (R > 1) {
-    if (left == R) return tile<W, FO, R>(t, w, o, r);
-    return lastRows<W, FO, R - 1>(t, w, o, r, left);
-  } else {
-    tile<W, FO, 1>(t, w, o, r);
+    if (rows < R) return block<W, R - 1>(t, w, o, end, r, rows);
   }
+  features<W, R>(t, w, o, end, r);
 }
 
-template <typename W, int FO>
-inline void rowsOf(const MatTask& t, const W* w, int o, int r0, int r1) {
-  int r = r0;
-  for (; r + TILE_ROWS <= r1; r += TILE_ROWS) tile<W, FO, TILE_ROWS>(t, w, o, r);
-  if (r < r1) lastRows<W, FO, TILE_ROWS - 1>(t, w, o, r, r1 - r);
-}
-
+// Feature groups as wide as the widest tile, each swept by every row block while its panels are in cache.
 template <typename W>
 void matmul(const MatTask& t, const W* w) {
-  for (int r0 = 0; r0 < t.rows; r0 += ROW_CHUNK) {
-    const int r1 = r0 + ROW_CHUNK < t.rows ? r0 + ROW_CHUNK : t.rows;
-    int o = t.o0;
-    for (; o + TILE_FEATURES <= t.o1; o += TILE_FEATURES) rowsOf<W, TILE_FEATURES>(t, w, o, r0, r1);
-    for (; o < t.o1; o++) rowsOf<W, 1>(t, w, o, r0, r1);
+  constexpr int GROUP = wideVectors(1) * VW;
+  const int end = (t.o1 + PANEL - 1) / PANEL * PANEL;
+  for (int o = t.o0; o < end; o += GROUP) {
+    const int groupEnd = o + GROUP < end ? o + GROUP : end;
+    for (int r = 0; r < t.rows; r += TILE_ROWS) block<W, TILE_ROWS>(t, w, o, groupEnd, r, t.rows - r < TILE_ROWS ? t.rows - r : TILE_ROWS);
   }
 }
 
@@ -148,7 +182,7 @@ inline float dot(const float* a, const float* b, int n) {
 
 void ISA(unitrace_matmul)(const MatTask& t) {
   if (t.bf16)
-    matmul(t, static_cast<const uint16_t*>(t.w));
+    matmul(t, static_cast<const uint32_t*>(t.w));
   else
     matmul(t, static_cast<const float*>(t.w));
 }

@@ -3,7 +3,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// y[r, o] (+)= x[r, :] . W[o, :] + bias[o] for rows [0, rows) and features [o0, o1); W is [*, k] row major.
+// Matrices are packed once at load into panels of PANEL output features, the feature index fastest: one
+// vector load gives one input column of a panel, so each batch row needs a broadcast of its input value and
+// no horizontal sums (one load feeds one multiply-add per row). bfloat16 panels keep input pairs in one
+// 32-bit word: word [panel][k / 2][lane] = W[panel * PANEL + lane][k] | W[..][k + 1] << 16, so one mask and
+// one shift give the two float32 columns. float32 panels: [panel][k][lane]. Features past the matrix's rows
+// and the column past an odd column count are zero.
+constexpr int PANEL = 16;
+
+// Elements (uint16 for bfloat16, float for float32) of a packed [rows, cols] matrix.
+static inline size_t packedElements(int rows, int cols, bool bf16) {
+  const size_t panels = (size_t)(rows + PANEL - 1) / PANEL;
+  return panels * PANEL * (bf16 ? (size_t)(cols + 1) / 2 * 2 : (size_t)cols);
+}
+
+// Where W[row, col] lies in the packed matrix, in elements.
+static inline size_t packedIndex(int row, int col, int cols, bool bf16) {
+  const size_t panel = row / PANEL, lane = row % PANEL;
+  if (!bf16) return (panel * cols + col) * PANEL + lane;
+  const size_t pairs = (cols + 1) / 2;
+  return ((panel * pairs + col / 2) * PANEL + lane) * 2 + (col & 1);
+}
+
+// y[r, o] (+)= x[r, :] . W[o, :] + bias[o] for rows [0, rows) and features [o0, o1), o0 a multiple of PANEL;
+// W is the whole [*, k] matrix, packed as above.
 struct MatTask {
   const float* x;
   int ldx;
