@@ -207,25 +207,37 @@ void product(const float* x, int ldx, int rows, const Matrix& m, const float* bi
   });
 }
 
+// Rows split over the pool; out may be x.
 void rmsNorm(const float* x, int rows, int H, const float* w, float eps, float* out) {
-  for (int r = 0; r < rows; r++) {
+  pool().parallelFor(rows, 1, [&](int, int r, int) {
     const float* xr = x + (size_t)r * H;
     double ss = 0;
     for (int i = 0; i < H; i++) ss += (double)xr[i] * xr[i];
     const float inv = 1.f / std::sqrt((float)(ss / H) + eps);
     for (int i = 0; i < H; i++) out[(size_t)r * H + i] = xr[i] * inv * w[i];
-  }
+  });
 }
 
-// Rotate-half rotary embedding of `heads` heads at x (in place); angles as float32 pos * invFreq.
-void rope(float* x, int heads, int D, int pos, const float* invFreq) {
+// cos and sin of the rotary angles at a position (float32 pos * invFreq, evaluated in double), once per
+// forward for all layers: [cos of the D/2 frequencies, sin of them].
+std::vector<float> ropeTable(int pos, int D, const float* invFreq) {
   const int half = D / 2;
+  std::vector<float> t(D);
   for (int i = 0; i < half; i++) {
     const float angle = (float)pos * invFreq[i];
-    const float c = (float)std::cos((double)angle), s = (float)std::sin((double)angle);
-    for (int h = 0; h < heads; h++) {
-      float* v = x + h * D;
-      const float a = v[i], b = v[i + half];
+    t[i] = (float)std::cos((double)angle);
+    t[half + i] = (float)std::sin((double)angle);
+  }
+  return t;
+}
+
+// Rotate-half rotary embedding of `heads` heads at x (in place) with a ropeTable.
+void rope(float* x, int heads, int D, const float* table) {
+  const int half = D / 2;
+  for (int h = 0; h < heads; h++) {
+    float* v = x + h * D;
+    for (int i = 0; i < half; i++) {
+      const float c = table[i], s = table[half + i], a = v[i], b = v[i + half];
       v[i] = a * c - b * s;
       v[i + half] = b * c + a * s;
     }
@@ -290,24 +302,30 @@ void layers(const Decoder& dec, Cache& cache, const Batch& b, const int32_t* tok
   x.assign((size_t)N * H, 0.f);
   for (int n = 0; n < N; n++) widenRow(dec.embed, tokens[n], x.data() + (size_t)n * H);
   std::vector<float> hn((size_t)N * H), qkv((size_t)N * d.qkvDim()), att((size_t)N * d.qDim()), gu((size_t)N * 2 * I);
+  std::vector<std::vector<float>> angles(N);
+  for (int n = 0; n < N; n++) angles[n] = ropeTable(b.pos[n], d.headDim, dec.invFreq.data());
+  Pool& p = pool();
+  constexpr int SWIGLU_CHUNK = 1024;  // elements of one row per task
+  const int swigluPieces = (I + SWIGLU_CHUNK - 1) / SWIGLU_CHUNK;
   for (int l = 0; l < d.layers; l++) {
     const Layer& L = dec.layers[l];
     rmsNorm(x.data(), N, H, L.inputNorm.data(), d.eps, hn.data());
     product(hn.data(), H, N, L.qkv, L.qkvBias.data(), qkv.data(), d.qkvDim(), false);
     for (int n = 0; n < N; n++) {
       float* row = qkv.data() + (size_t)n * d.qkvDim();
-      rope(row, d.heads, d.headDim, b.pos[n], dec.invFreq.data());
-      rope(row + d.qDim(), d.kvHeads, d.headDim, b.pos[n], dec.invFreq.data());
+      rope(row, d.heads, d.headDim, angles[n].data());
+      rope(row + d.qDim(), d.kvHeads, d.headDim, angles[n].data());
     }
     appendKv(d, cache, l, b, qkv.data());
     attention(dec, cache, l, b, qkv.data(), att.data());
     product(att.data(), d.qDim(), N, L.o, nullptr, x.data(), H, true);
     rmsNorm(x.data(), N, H, L.postNorm.data(), d.eps, hn.data());
     product(hn.data(), H, N, L.gateUp, nullptr, gu.data(), 2 * I, false);
-    for (int n = 0; n < N; n++) {  // SwiGLU in place over the gate half: silu(gate) * up
-      float* g = gu.data() + (size_t)n * 2 * I;
-      for (int i = 0; i < I; i++) g[i] = g[i] / (1.f + std::exp(-g[i])) * g[I + i];
-    }
+    p.parallelFor(N * swigluPieces, 1, [&](int, int task, int) {  // SwiGLU in place over the gate half: silu(gate) * up
+      float* g = gu.data() + (size_t)(task / swigluPieces) * 2 * I;
+      const int i0 = task % swigluPieces * SWIGLU_CHUNK, i1 = i0 + SWIGLU_CHUNK < I ? i0 + SWIGLU_CHUNK : I;
+      for (int i = i0; i < i1; i++) g[i] = g[i] / (1.f + std::exp(-g[i])) * g[I + i];
+    });
     product(gu.data(), 2 * I, N, L.down, nullptr, x.data(), H, true);
   }
 }
