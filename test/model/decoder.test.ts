@@ -6,14 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel } from '../../src/model/load.js';
+import { loadModel, writeRandomCheckpoint } from '../../src/model/load.js';
 import { loadAdapter } from '../../src/model/lora.js';
 import { NativeDecoder, nativeDecoderProblem, packBf16 } from '../../src/model/decoder.js';
 import { generate, usesNativeDecoder } from '../../src/model/generate.js';
 import { buildPrunedVocab, loadTokenizer, Tokenizer } from '../../src/model/tokenizer.js';
+import { Rng } from '../../src/util/rng.js';
 import { compare } from '../helpers/compare.js';
 import { goldenCases, writeGoldenCase, type GoldenCase } from './golden-weights.js';
-import { tinyModel } from './helpers.js';
+import { logitsOf, tinyConfig, tinyModel } from './helpers.js';
 
 const skip = nativeDecoderProblem() ? `native decoder unavailable: ${nativeDecoderProblem()}` : false;
 const base = loadTokenizer();
@@ -99,6 +100,36 @@ test('native decoder: the avx2 and generic kernels give the reference logits too
       compare(logits, c.logits[0]!.flat(), 1e-4, `${c.name} on ${kernel}`);
     }
   });
+});
+
+test('native decoder: shapes off the 16-feature panels (features past a panel, an odd inner size), float32 and bf16, on every kernel', { skip }, async () => {
+  // q/k/v 60 rows, gate/up 90, vocabulary 101: partial panels; down's inner size 45: an odd column left over.
+  const config = tinyConfig({ vocabSize: 101, hiddenSize: 36, numAttentionHeads: 3, numKeyValueHeads: 1, intermediateSize: 45 });
+  const prompts = [Array.from({ length: 19 }, (_, i) => (i * 37 + 5) % 101), [3, 99, 42, 7]];
+  const next = [11, 100];
+  for (const dtype of ['F32', 'BF16'] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'unitrace-decoder-odd-'));
+    try {
+      writeRandomCheckpoint(dir, config, new Rng(5), { dtype, std: 0.2 });
+      const model = await loadModel(dir);
+      // The prompts in one forward (23 rows: full and partial row tiles), then one token each (2 rows).
+      const want = [...prompts.flatMap((p) => logitsOf(model, [p])[0]!), ...prompts.map((p, i) => logitsOf(model, [[...p, next[i]!]])[0]!.at(-1)!)];
+      model.dispose();
+      for (const isa of ['avx512', 'avx2', 'generic']) {
+        const script = `import { NativeDecoder } from ${JSON.stringify(new URL('../../src/model/decoder.ts', import.meta.url).pathname)};
+          const d = NativeDecoder.fromCheckpoint(${JSON.stringify(dir)}); const c = d.createCache(2); const p = ${JSON.stringify(prompts)};
+          const a = d.forward(c, Int32Array.of(0, 1), Int32Array.from(p, (r) => r.length), Int32Array.from(p.flat()), 'all');
+          const b = d.forward(c, Int32Array.of(0, 1), Int32Array.of(1, 1), Int32Array.from(${JSON.stringify(next)}), 'last');
+          console.log(JSON.stringify({ kernel: d.info.kernel, logits: [...a, ...b] }));`;
+        const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, UNITRACE_DECODE_ISA: isa } });
+        assert.equal(r.status, 0, r.stderr);
+        const { kernel, logits } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { kernel: string; logits: number[] };
+        compare(logits, want.flat(), 1e-4, `${dtype} on ${kernel}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 });
 
 test('continuous batching: fewer slots than prompts, prompts of different lengths, the same tokens as each prompt alone', { skip }, async () => {
