@@ -1,11 +1,11 @@
-"""TinyZero's Countdown reward on unitrace's crafted cases, for test/eval/countdown.test.ts.
+"""TinyZero's Countdown reward on unitrace's crafted cases, for test/trace/countdown.test.ts.
 
 TinyZero (github.com/Jiayi-Pan/TinyZero, verl/utils/reward_score/countdown.py, compute_score) is restated
 here step by step (the same regular expressions, the same eval with builtins removed, the same order of
 checks and the same scores), without its random debug printing. The response is preceded by the chat
 marker TinyZero splits on, as in its solution string.
 
-    python3 scripts/golden_countdown.py            # rewrites test/eval/golden/countdown-tinyzero.json
+    python3 scripts/golden_countdown.py            # rewrites test/trace/golden/countdown-tinyzero.json
     python3 scripts/golden_countdown.py --stdout   # prints the scores (the test compares them)
 """
 import json
@@ -14,7 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
-GOLDEN = Path(__file__).resolve().parent.parent / "test" / "eval" / "golden"
+GOLDEN = Path(__file__).resolve().parent.parent / "test" / "trace" / "golden"
 
 
 def last_answer(solution):

@@ -1,8 +1,8 @@
 // Evaluation: per-response verdicts (format, execution, program-aided and stated answers, Countdown,
 // instruction checks), bootstrap intervals, the judge (Claude or the offline rubric), run-level results.
-export { evaluateArithmetic, ArithmeticError } from './arithmetic.js';
-export { countdownScore, scoreCountdown, tinyZeroAnswer } from './countdown.js';
-export type { CountdownProblem, CountdownReason, CountdownResult, CountdownScore, CountdownVerdict } from './countdown.js';
+export { evaluateArithmetic, ArithmeticError } from '../trace/arithmetic.js';
+export { countdownScore, scoreCountdown, tinyZeroAnswer } from '../trace/countdown.js';
+export type { CountdownProblem, CountdownReason, CountdownResult, CountdownScore, CountdownVerdict } from '../trace/countdown.js';
 export { bootstrapMean, quantile } from './bootstrap.js';
 export type { Estimate } from './bootstrap.js';
 export { scoreResponse } from './verdicts.js';

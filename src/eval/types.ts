@@ -2,7 +2,7 @@
 // stage); responses from a model's generate() or from a JSONL file scored with `unitrace score`.
 import type { TraceVerdict } from '../trace/trace.js';
 import type { EvalItem } from '../data/types.js';
-import type { CountdownScore, CountdownVerdict } from './countdown.js';
+import type { CountdownScore, CountdownVerdict } from '../trace/countdown.js';
 
 // One shape for eval items across stages: the mixing stage writes them, the evaluation reads them.
 export type { EvalItem, Message } from '../data/types.js';

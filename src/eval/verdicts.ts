@@ -6,7 +6,7 @@ import type { CodeSandbox } from '../sandbox/types.js';
 import { extractPython } from '../trace/code.js';
 import { checkCode, runSucceeded } from '../trace/execute.js';
 import { stripForStrict, validateFormat } from '../trace/validate.js';
-import { countdownScore, scoreCountdown, type CountdownVerdict } from './countdown.js';
+import { countdownScore, scoreCountdown, type CountdownVerdict } from '../trace/countdown.js';
 import type { EvalItem, InstructionChecker, ResponseVerdict } from './types.js';
 
 export interface ScoreOptions {

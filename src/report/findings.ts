@@ -213,6 +213,38 @@ function judgeClaims(run: RunArtifacts, table: EvalTable, diff: RunDifferences, 
   ];
 }
 
+/** An interval's bounds; a metric with the same value on every item is known exactly. */
+const span = (e: Estimate): [number, number] => [e.lo ?? e.value, e.hi ?? e.value];
+const withInterval = (name: string, metric: string, e: Estimate): string =>
+  `${name} ${metric} ${fmt(e.value)}${e.lo !== undefined && e.hi !== undefined && e.lo !== e.hi ? ` [${fmt(e.lo)}, ${fmt(e.hi)}]` : ''}${e.n !== undefined ? ` n=${e.n}` : ''}`;
+
+/**
+ * The paper's motivating hypothesis (section 1: executable code gives precise, verifiable answers), which it
+ * did not measure: the unified model's executed programs against the baselines' own answers, in-distribution.
+ */
+function accuracyClaim(table: EvalTable): Claim {
+  const cell = (model: string, metric: string) => table.cells[model]?.[`id.${metric}`];
+  const unified = cell('sft-unified', 'programAccuracy');
+  const baselines = [
+    ['sft-cot', 'statedAccuracy', cell('sft-cot', 'statedAccuracy')],
+    ['sft-original', 'finalAccuracy', cell('sft-original', 'finalAccuracy')],
+  ].filter((b): b is [string, string, Estimate] => b[2] !== undefined);
+  const measured = unified !== undefined && baselines.length > 0;
+  return {
+    claim: 'Executable code makes the small model answer more problems correctly',
+    paper: 'the motivating hypothesis (code for precise computation, verifiable solutions); no accuracy measured',
+    ours: measured ? [withInterval('sft-unified', 'programAccuracy', unified), ...baselines.map(([m, k, e]) => withInterval(m, k, e))].join(' vs ') + ' (in-distribution, 95% intervals)' : '-',
+    status: !measured
+      ? 'not measured'
+      : baselines.every(([, , e]) => span(unified)[0] > span(e)[1])
+        ? 'reproduced'
+        : baselines.some(([, , e]) => span(unified)[1] < span(e)[0])
+          ? 'not reproduced'
+          : 'inconclusive',
+    rule: "reproduced when the lower bound of sft-unified's in-distribution programAccuracy lies above the upper bounds of sft-cot's statedAccuracy and sft-original's finalAccuracy; not reproduced when its upper bound lies below either's lower bound; else inconclusive",
+  };
+}
+
 /** The settings and findings of Table 1 as claims, in the paper's words. */
 function table1Claims(t: Table1Row[]): Claim[] {
   const [balance, epochs, loss, stability, format] = t as [Table1Row, Table1Row, Table1Row, Table1Row, Table1Row];
@@ -258,6 +290,6 @@ export function computeFindings(run: RunArtifacts): Findings {
     ...trainingRows(training, run.markers.some((m) => m.stage === 'sft-unified'), differences),
     ...formatRows(format, table.cells['sft-unified']?.['all.strict'], differences),
   ];
-  const claims = [...table1Claims(table1), ...judgeClaims(run, table, differences, bootstrap)];
+  const claims = [...table1Claims(table1), accuracyClaim(table), ...judgeClaims(run, table, differences, bootstrap)];
   return { unifiedTraining: training, balance, configuredEpochs, unifiedFormat: format, evalTable: table, differences, table1, claims, comparisons: modelComparisons(run, bootstrap), bootstrap };
 }

@@ -1,7 +1,7 @@
 // The quality filter: a trace is kept only if it is strict, its logic is valid, its code runs in the
 // sandbox, the code's printed answer matches the ground truth, and the <answer> section agrees.
 // Every rejection is counted by its (first) reason.
-import { scoreCountdown } from '../eval/countdown.js';
+import { scoreCountdown } from '../trace/countdown.js';
 import type { CodeSandbox } from '../sandbox/types.js';
 import { answersMatch, extractAnswer } from '../trace/answer.js';
 import { validateTrace } from '../trace/trace.js';

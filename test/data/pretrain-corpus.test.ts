@@ -34,25 +34,36 @@ async function evalPromptHashes(): Promise<Set<string>> {
 }
 
 const recipeFile = join(dataDir, 'tiny-qwen2', 'pretrain.json');
+interface Recipe {
+  corpus: CorpusOptions;
+  rows: number;
+  sha256: string;
+  earlierStage?: Recipe;
+}
 
 describe('pretraining corpus of the embedded model', () => {
-  it('holds no evaluation prompt of any preset and never the four trace sections together', { skip: !existsSync(recipeFile) && `${recipeFile} is absent` }, async () => {
-    const recipe = JSON.parse(readFileSync(recipeFile, 'utf8')) as { corpus: CorpusOptions; rows: number; sha256: string };
-    const corpus = buildCorpus(recipe.corpus);
-    assert.equal(corpus.rows.length, recipe.rows, 'the committed recipe rebuilds a corpus of the recorded size');
-    assert.equal(sha256(stableStringify(corpus.rows)), recipe.sha256, 'the committed recipe rebuilds the very corpus the model was trained on');
+  it('holds no evaluation prompt of any preset and never the four trace sections together, in every stage', { skip: !existsSync(recipeFile) && `${recipeFile} is absent` }, async () => {
     const evalHashes = await evalPromptHashes();
     assert.ok(evalHashes.size > 100, `expected the presets' evaluation prompts, got ${evalHashes.size}`);
-    let userTexts = 0;
-    for (const row of corpus.rows) {
-      for (const m of row.messages) {
-        if (m.role === 'assistant') assert.equal(validateFormat(m.content).lenient, false, `${row.id} holds all four trace sections`);
-        if (m.role !== 'user') continue;
-        userTexts++;
-        for (const text of [m.content, ...m.content.split('\n')]) assert.ok(!evalHashes.has(sha256(text)), `${row.id} contains an evaluation prompt: ${text}`);
+    // A model continued with --init-from keeps the earlier stage's recipe: each stage's corpus is rebuilt and checked.
+    let stages = 0;
+    for (let recipe: Recipe | undefined = JSON.parse(readFileSync(recipeFile, 'utf8')) as Recipe; recipe; recipe = recipe.earlierStage) {
+      stages++;
+      const corpus = buildCorpus(recipe.corpus);
+      assert.equal(corpus.rows.length, recipe.rows, `stage ${stages}: the committed recipe rebuilds a corpus of the recorded size`);
+      assert.equal(sha256(stableStringify(corpus.rows)), recipe.sha256, `stage ${stages}: the committed recipe rebuilds the very corpus the model was trained on`);
+      let userTexts = 0;
+      for (const row of corpus.rows) {
+        for (const m of row.messages) {
+          if (m.role === 'assistant') assert.equal(validateFormat(m.content).lenient, false, `${row.id} holds all four trace sections`);
+          if (m.role !== 'user') continue;
+          userTexts++;
+          for (const text of [m.content, ...m.content.split('\n')]) assert.ok(!evalHashes.has(sha256(text)), `stage ${stages}, ${row.id} contains an evaluation prompt: ${text}`);
+        }
       }
+      assert.equal(userTexts, corpus.rows.length);
     }
-    assert.equal(userTexts, corpus.rows.length);
+    assert.ok(stages >= 1);
   });
 
   it('assertClean rejects a row holding an evaluation prompt or a unified trace', () => {

@@ -27,6 +27,8 @@ export interface FixtureOptions {
   dpoJudgeShift?: number;
   /** Per-epoch mean loss of the unified run is 1.6x the smooth curve at this epoch (a spike). */
   spikeAtEpoch?: number;
+  /** Accuracy means in eval/summary.json: sft-unified's programAccuracy, and every other model's answers. */
+  accuracy?: { unified: number; baselines: number };
   /** Dotted config overrides on top of the smoke preset (e.g. the paper's model folder). */
   configOverrides?: string[];
 }
@@ -57,7 +59,7 @@ function metrics(epochs: number, stepsPerEpoch: number, first: number, last: num
 }
 
 export function writeFixtureRun(options: FixtureOptions = {}): string {
-  const o = { firstLoss: 0.9, lastLoss: 0.01, epochs: 5, stepsPerEpoch: 4, nOriginal: 30, nSynthetic: 20, strictShare: 1, withDpo: true, withEval: true, judge: 'offline-rubric', dpoJudgeShift: 0, ...options };
+  const o = { firstLoss: 0.9, lastLoss: 0.01, epochs: 5, stepsPerEpoch: 4, nOriginal: 30, nSynthetic: 20, strictShare: 1, withDpo: true, withEval: true, judge: 'offline-rubric', dpoJudgeShift: 0, accuracy: { unified: 0.6, baselines: 0.1 }, ...options };
   const root = mkdtempSync(join(tmpdir(), 'unitrace-report-fixture-'));
   const dir = join(root, 'fixture');
   const config = resolveConfig({ preset: 'smoke', overrides: [{ run: { dir: root, name: 'fixture' }, sft: { epochs: o.epochs } }, ...(o.configOverrides ?? [])] });
@@ -83,7 +85,11 @@ export function writeFixtureRun(options: FixtureOptions = {}): string {
     const models = ['reference', 'sft-original', 'sft-cot', 'sft-unified', 'sft-unified-dpo'];
     // the shape src/eval/results.ts writes: models[name].{all,id,ood,families} of {mean, lo, hi, se, n}
     const est = (mean: number) => ({ mean, lo: Math.max(0, mean - 0.1), hi: Math.min(1, mean + 0.1), se: 0.05, n: 10 });
-    const table = (i: number) => ({ strict: est(i / 4), judgeScore: est(0.3 + 0.01 * i), winRate: i === 0 ? { mean: null, lo: null, hi: null, se: null, n: 0 } : est(0.5) });
+    const accuracy = (i: number) => {
+      const a = models[i] === 'sft-unified' ? o.accuracy.unified : o.accuracy.baselines;
+      return { programAccuracy: est(models[i] === 'sft-unified' ? a : 0), statedAccuracy: est(a), finalAccuracy: est(a) };
+    };
+    const table = (i: number) => ({ strict: est(i / 4), judgeScore: est(0.3 + 0.01 * i), winRate: i === 0 ? { mean: null, lo: null, hi: null, se: null, n: 0 } : est(0.5), ...accuracy(i) });
     const summary = {
       judge: { name: o.judge, kind: o.judge.startsWith('claude') ? 'claude' : 'offline' },
       bootstrap: { resamples: 400, level: 0.95, method: 'percentile, items resampled with replacement' },

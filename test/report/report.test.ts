@@ -61,6 +61,18 @@ test('Table 1 and the paper-vs-ours verdicts follow the run, not typed-in number
   assert.equal(bare.figures.filter((f) => f.id.startsWith('dpo-')).length, 0);
 });
 
+test("the paper's hypothesis that executed code answers more problems: decided on the in-distribution intervals", () => {
+  const verdict = (unified: number, baselines: number) =>
+    buildReportData(writeFixtureRun({ accuracy: { unified, baselines } })).findings.claims.find((c) => c.claim.startsWith('Executable code makes'))!;
+  // the fixture's intervals are the mean +-0.1
+  const clear = verdict(0.6, 0.1);
+  assert.equal(clear.status, 'reproduced');
+  assert.match(clear.ours, /sft-unified programAccuracy 0\.600 \[0\.500, 0\.700\] n=10 vs sft-cot statedAccuracy 0\.100 .* vs sft-original finalAccuracy 0\.100/);
+  assert.equal(verdict(0.25, 0.1).status, 'inconclusive', 'overlapping intervals decide nothing');
+  assert.equal(verdict(0.05, 0.4).status, 'not reproduced');
+  assert.equal(buildReportData(writeFixtureRun({ withEval: false })).findings.claims.find((c) => c.claim.startsWith('Executable code makes'))!.status, 'not measured');
+});
+
 test('judge-score claims: not comparable under another judge; decided on paired differences under the paper\'s', () => {
   const claim = (d: ReturnType<typeof buildReportData>, start: string) => d.findings.claims.find((c) => c.claim.startsWith(start))!;
   const offline = buildReportData(writeFixtureRun());

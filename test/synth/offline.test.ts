@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { scoreCountdown } from '../../src/eval/countdown.js';
+import { scoreCountdown } from '../../src/trace/countdown.js';
 import { createSandboxPool } from '../../src/sandbox/index.js';
 import { CORRUPTIONS, corruptTrace, FAMILY_NAMES, generateProblems, solveCountdown } from '../../src/synth/index.js';
 import { filterTrace, type RejectionReason } from '../../src/synth/filter.js';

@@ -4,7 +4,7 @@
 // - validate_equation: the integers in it (runs of Unicode digits, as Python's \d), sorted, equal the sorted
 //   numbers; otherwise the format score 0.1;
 // - evaluate_equation: only expressions matching ^[\d+\-*/().\s]+$ (Python's Unicode \d and \s), evaluated
-//   with Python's semantics (src/eval/arithmetic.ts instead of eval): `**`, `//`, decimals allowed; leading
+//   with Python's semantics (src/trace/arithmetic.ts instead of eval): `**`, `//`, decimals allowed; leading
 //   zeros, a non-breaking space, an error or a result that is not a number score 0.1;
 // - correct (1.0) when abs(value - target) < 1e-5, else 0.1.
 // The response is what follows the prompt's "<|im_start|>assistant" marker in TinyZero's solution string.

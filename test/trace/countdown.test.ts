@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { evaluateArithmetic } from '../../src/eval/arithmetic.js';
-import { countdownScore, scoreCountdown, tinyZeroAnswer } from '../../src/eval/countdown.js';
-import { approximate, MAX_INT_BITS } from '../../src/eval/pynumber.js';
+import { evaluateArithmetic } from '../../src/trace/arithmetic.js';
+import { countdownScore, scoreCountdown, tinyZeroAnswer } from '../../src/trace/countdown.js';
+import { approximate, MAX_INT_BITS } from '../../src/trace/pynumber.js';
 import { fromRoot } from '../../src/util/paths.js';
 
-const golden = (name: string) => JSON.parse(readFileSync(fromRoot('test', 'eval', 'golden', name), 'utf8'));
+const golden = (name: string) => JSON.parse(readFileSync(fromRoot('test', 'trace', 'golden', name), 'utf8'));
 const cases = golden('countdown-cases.json').cases as { id: string; note: string; response: string; nums: number[]; target: number }[];
 const committed = golden('countdown-tinyzero.json').scores as Record<string, number>;
 
