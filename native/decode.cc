@@ -29,6 +29,7 @@ struct Kernels {
   void (*attend)(const AttendTask&);
   uint64_t (*read)(const uint8_t*, size_t);
   const char* name;
+  void (*score)(const ScoreTask&) = nullptr;  // bfloat16 first pass of the greedy argmax, where the CPU has it
 };
 
 Kernels pickKernels() {
@@ -38,8 +39,11 @@ Kernels pickKernels() {
   __builtin_cpu_init();
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  // UNITRACE_ARGMAX_PASSES=1: the greedy argmax from the float32 product alone (tests compare the two).
+  const char* passes = std::getenv("UNITRACE_ARGMAX_PASSES");
+  const bool bf16 = __builtin_cpu_supports("avx512bf16") && !(passes && std::string(passes) == "1");
   if (avx512 && (want.empty() || want == "avx512"))
-    return {unitrace_matmul_avx512, unitrace_attend_avx512, unitrace_read_avx512, "avx512"};
+    return {unitrace_matmul_avx512, unitrace_attend_avx512, unitrace_read_avx512, "avx512", bf16 ? unitrace_score_avx512bf16 : nullptr};
   if (avx2 && (want.empty() || want == "avx512" || want == "avx2"))
     return {unitrace_matmul_avx2, unitrace_attend_avx2, unitrace_read_avx2, "avx2-fma"};
 #endif
@@ -135,9 +139,17 @@ struct Matrix {
   void* data = nullptr;
   int rows = 0, cols = 0;
   bool bf16 = false;
+  std::vector<float> rowNorm;  // the lm_head's: an upper bound of each row's Euclidean norm (argmaxHead)
   size_t bytes() const { return (size_t)rows * cols * (bf16 ? 2 : 4); }
   ~Matrix() { std::free(data); }
 };
+
+inline float bf16Value(uint16_t b) {
+  const uint32_t u = (uint32_t)b << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
 
 // Packs a row-major [rows, cols] matrix of T (uint16 bf16 bits or float) into m's panels, padding with zeros.
 template <typename T>
@@ -330,8 +342,11 @@ void layers(const Decoder& dec, Cache& cache, const Batch& b, const int32_t* tok
   }
 }
 
+bool argmaxTwoPass(const Matrix& head, const float* h, int M, int32_t* ids);
+
 // Greedy ids for each row of h [M, H]: the lm_head in vocabulary chunks, each reduced to its best id at once.
 void argmaxHead(const Matrix& head, const float* h, int M, int32_t* ids) {
+  if (argmaxTwoPass(head, h, M, ids)) return;
   constexpr int CHUNK = 256;
   Pool& p = pool();
   std::vector<std::vector<float>> buf(p.size, std::vector<float>((size_t)M * CHUNK));
@@ -360,6 +375,85 @@ void argmaxHead(const Matrix& head, const float* h, int M, int32_t* ids) {
     }
     ids[r] = bi;
   }
+}
+
+// The same ids in two passes where the CPU has vdpbf16ps (twice the multiply-adds of float32 per instruction):
+// scores S with h rounded to bfloat16, then the float32 logits E (the one-pass kernel's values) only for the
+// ids that can still be the best. |S_o - E_o| <= B_o = |w_o| (|h - bf16(h)| + g (|h| + |bf16(h)|)) + tiny, with
+// g = 2K u / (1 - 2K u) covering the float32 rounding of both sums and the flushing of subnormals: an id whose
+// S_o + B_o is below the largest S - B cannot have the largest E, so the argmax (ties: lowest id) is exact.
+// False where it does not apply or a bound is not finite (the one-pass product then writes every id).
+bool argmaxTwoPass(const Matrix& head, const float* h, int M, int32_t* ids) {
+  const Kernels& k = kernels();
+  if (!k.score || !head.bf16 || (int)head.rowNorm.size() != head.rows) return false;
+  const int K = head.cols, P = (K + 1) / 2;
+  const double u = std::ldexp(1.0, -24), g = 2.0 * K * u / (1 - 2.0 * K * u), tiny = std::ldexp(1.0, -126);
+  std::vector<uint32_t> xb((size_t)M * P, 0);
+  std::vector<float> rel(M), abs(M);
+  for (int r = 0; r < M; r++) {
+    double nh = 0, nb = 0, nd = 0;
+    for (int i = 0; i < K; i++) {
+      const float x = h[(size_t)r * K + i];
+      uint32_t bits;
+      std::memcpy(&bits, &x, 4);
+      uint16_t b = (uint16_t)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);  // round to nearest even
+      if (std::fabs(bf16Value(b)) < tiny) b = 0;  // vdpbf16ps reads subnormals as zero: so does the bound
+      const double bx = bf16Value(b), d = (double)x - bx;
+      nh += (double)x * x, nb += bx * bx, nd += d * d;
+      xb[(size_t)r * P + i / 2] |= (uint32_t)b << (16 * (i & 1));
+    }
+    rel[r] = (float)((std::sqrt(nd) + g * (std::sqrt(nh) + std::sqrt(nb))) * (1 + 1e-5));
+    abs[r] = (float)(tiny * (2.0 * K + std::sqrt((double)K) * (1 + std::sqrt(nb))) * 2);  // flushed products and sums
+    if (!std::isfinite(rel[r]) || !std::isfinite(nh)) return false;
+  }
+  constexpr int CHUNK = 256;
+  struct Candidate {
+    int row, id;
+    float high;
+  };
+  Pool& p = pool();
+  std::vector<std::vector<float>> buf(p.size, std::vector<float>((size_t)M * CHUNK));
+  std::vector<std::vector<float>> bestLow(p.size, std::vector<float>(M, -INFINITY));
+  std::vector<std::vector<Candidate>> candidates(p.size);
+  p.parallelFor(head.rows, CHUNK, [&](int t, int o0, int o1) {
+    float* y = buf[t].data() - o0;  // y[r * CHUNK + o] for o in [o0, o1)
+    k.score(ScoreTask{xb.data(), P, M, K, static_cast<const uint32_t*>(head.data), y, CHUNK, o0, o1});
+    for (int r = 0; r < M; r++) {
+      const float* row = y + (size_t)r * CHUNK;
+      float& low = bestLow[t][r];
+      for (int o = o0; o < o1; o++) {
+        const float b = head.rowNorm[o] * rel[r] + abs[r];
+        low = std::max(low, row[o] - b);
+        if (row[o] + b >= low) candidates[t].push_back({r, o, row[o] + b});
+      }
+    }
+  });
+  std::vector<float> low(M, -INFINITY);
+  for (int t = 0; t < p.size; t++)
+    for (int r = 0; r < M; r++) low[r] = std::max(low[r], bestLow[t][r]);
+  // Second pass: the float32 logits of the candidates' panels (kernel values, whatever the tile), one row at a time.
+  std::vector<std::vector<int>> keep(M);
+  for (const auto& list : candidates)
+    for (const Candidate& c : list)
+      if (c.high >= low[c.row]) keep[c.row].push_back(c.id);
+  float e[PANEL];
+  for (int r = 0; r < M; r++) {
+    std::sort(keep[r].begin(), keep[r].end());
+    float bv = -INFINITY;
+    int bi = -1, panel = -1;
+    for (int id : keep[r]) {
+      if (id / PANEL != panel) {
+        panel = id / PANEL;
+        const int o0 = panel * PANEL, o1 = std::min(o0 + PANEL, head.rows);
+        k.matmul(MatTask{h + (size_t)r * K, K, 1, K, head.data, true, nullptr, e - o0, PANEL, o0, o1, false});
+      }
+      const float v = e[id % PANEL];
+      if (bi < 0 || v > bv) bv = v, bi = id;  // ids ascending: ties keep the lowest, as tf.argMax
+    }
+    if (bi < 0) return false;
+    ids[r] = bi;
+  }
+  return true;
 }
 
 // ---- Node-API glue ----------------------------------------------------------------------------------
@@ -483,6 +577,19 @@ napi_value Set(napi_env env, napi_callback_info info) {
     pack(*m, static_cast<const uint16_t*>(t.data));
   else
     pack(*m, static_cast<const float*>(t.data));
+  m->rowNorm.clear();
+  if (m->bf16 && (part == "embed" || part == "lmHead")) {
+    const uint16_t* w = static_cast<const uint16_t*>(t.data);
+    m->rowNorm.resize(rows);
+    for (int o = 0; o < rows; o++) {
+      double ss = 0;
+      for (int k = 0; k < cols; k++) {
+        const double v = bf16Value(w[(size_t)o * cols + k]);
+        ss += v * v;
+      }
+      m->rowNorm[o] = (float)(std::sqrt(ss) * (1 + 1e-6));
+    }
+  }
   return nullptr;
 }
 

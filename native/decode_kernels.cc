@@ -193,6 +193,49 @@ void ISA(unitrace_matmul)(const MatTask& t) {
     matmul(t, static_cast<const float*>(t.w));
 }
 
+#if defined(UNITRACE_ISA_AVX512)
+#define BF16_TARGET __attribute__((target("avx512bf16")))
+constexpr int SCORE_PREFETCH_PAIRS = 64;  // twice the float32 tiles' distance: this loop eats the weights twice as fast
+// y[r + i, o + 16c + lane] for C panels x R rows: one vdpbf16ps per column pair (two exact products, float32 sums).
+template <int C, int R>
+BF16_TARGET inline void scoreTile(const ScoreTask& t, int o, int r) {
+  const int pairs = (t.k + 1) / 2;
+  const uint32_t* wc[C];
+  for (int c = 0; c < C; c++) wc[c] = t.w + (size_t)(o / PANEL + c) * pairs * PANEL;
+  const uint32_t* xr[R];
+  for (int i = 0; i < R; i++) xr[i] = t.xb + (size_t)(r + i) * t.ldxb;
+  __m512 acc[C][R];
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < R; i++) acc[c][i] = _mm512_setzero_ps();
+  for (int q = 0; q < pairs; q++) {
+    __m512bh wv[C];
+    for (int c = 0; c < C; c++) {
+      __builtin_prefetch(wc[c] + (size_t)(q + SCORE_PREFETCH_PAIRS) * PANEL);
+      wv[c] = (__m512bh)_mm512_loadu_si512(wc[c] + (size_t)q * PANEL);
+    }
+    for (int i = 0; i < R; i++) {
+      const __m512bh xv = (__m512bh)_mm512_set1_epi32((int)xr[i][q]);
+      for (int c = 0; c < C; c++) acc[c][i] = _mm512_dpbf16_ps(acc[c][i], wv[c], xv);
+    }
+  }
+  for (int c = 0; c < C; c++) {
+    const int f = o + c * PANEL, valid = t.o1 - f < PANEL ? t.o1 - f : PANEL;
+    if (valid <= 0) break;
+    for (int i = 0; i < R; i++) _mm512_mask_storeu_ps(t.y + (size_t)(r + i) * t.ldy + f, (__mmask16)((1u << valid) - 1), acc[c][i]);
+  }
+}
+
+template <int R>
+BF16_TARGET inline void scoreRows(const ScoreTask& t, int end, int r, int rows) {
+  if constexpr (R > 1) {
+    if (rows < R) return scoreRows<R - 1>(t, end, r, rows);
+  }
+  int o = t.o0;
+  for (; o + 2 * PANEL <= end; o += 2 * PANEL) scoreTile<2, R>(t, o, r);
+  for (; o < end; o += PANEL) scoreTile<1, R>(t, o, r);
+}
+#endif
+
 // One query head over `length` cached positions: scores, softmax, weighted sum of values (scratch: length floats).
 void ISA(unitrace_attend)(const AttendTask& t) {
   const int D = t.headDim;
@@ -232,3 +275,10 @@ uint64_t ISA(unitrace_read)(const uint8_t* p, size_t n) {
   for (; i < n; i++) s += p[i];
   return s;
 }
+
+#if defined(UNITRACE_ISA_AVX512)
+BF16_TARGET void unitrace_score_avx512bf16(const ScoreTask& t) {
+  const int end = (t.o1 + PANEL - 1) / PANEL * PANEL;
+  for (int r = 0; r < t.rows; r += 8) scoreRows<8>(t, end, r, t.rows - r < 8 ? t.rows - r : 8);
+}
+#endif

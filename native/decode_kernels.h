@@ -59,8 +59,24 @@ struct AttendTask {
   void unitrace_attend_##suffix(const AttendTask& t);            \
   uint64_t unitrace_read_##suffix(const uint8_t* p, size_t n);
 
+// Scores for the greedy argmax's first pass: y[r, o] = sum_k W[o, k] * xb[r, k] for rows [0, rows) and features
+// [o0, o1) (o0 a multiple of PANEL), xb the rows rounded to bfloat16 and packed as W's words are (column pairs,
+// the even column low); W a packed bfloat16 matrix. Products of two bfloat16 are exact and the sums float32,
+// so the error against the float32 product is bounded by the rounding of x (decode.cc's argmaxHead).
+struct ScoreTask {
+  const uint32_t* xb;
+  int ldxb;  // words between rows of xb
+  int rows;
+  int k;
+  const uint32_t* w;
+  float* y;
+  int ldy;
+  int o0, o1;
+};
+
 UNITRACE_KERNELS(generic)
 #if defined(__x86_64__)
 UNITRACE_KERNELS(avx2)
 UNITRACE_KERNELS(avx512)
+void unitrace_score_avx512bf16(const ScoreTask& t);  // needs avx512_bf16 (vdpbf16ps)
 #endif

@@ -120,11 +120,16 @@ test('native decoder: shapes off the 16-feature panels (features past a panel, a
           const d = NativeDecoder.fromCheckpoint(${JSON.stringify(dir)}); const c = d.createCache(2); const p = ${JSON.stringify(prompts)};
           const a = d.forward(c, Int32Array.of(0, 1), Int32Array.from(p, (r) => r.length), Int32Array.from(p.flat()), 'all');
           const b = d.forward(c, Int32Array.of(0, 1), Int32Array.of(1, 1), Int32Array.from(${JSON.stringify(next)}), 'last');
-          console.log(JSON.stringify({ kernel: d.info.kernel, logits: [...a, ...b] }));`;
+          const g = d.createCache(2), ids = d.forward(g, Int32Array.of(0, 1), Int32Array.from(p, (r) => r.length), Int32Array.from(p.flat()), 'argmax');
+          console.log(JSON.stringify({ kernel: d.info.kernel, logits: [...a, ...b], ids: [...ids] }));`;
         const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, UNITRACE_DECODE_ISA: isa } });
         assert.equal(r.status, 0, r.stderr);
-        const { kernel, logits } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { kernel: string; logits: number[] };
+        const { kernel, logits, ids } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { kernel: string; logits: number[]; ids: number[] };
         compare(logits, want.flat(), 1e-4, `${dtype} on ${kernel}`);
+        // The fused argmax (two passes with bf16 scores where the CPU has them) picks the logits' own argmax.
+        const V = config.vocabSize;
+        const lastRows = [prompts[0]!.length - 1, prompts[0]!.length + prompts[1]!.length - 1].map((n) => logits.slice(n * V, (n + 1) * V));
+        assert.deepEqual(ids, lastRows.map((row) => row.indexOf(Math.max(...row))), `${dtype} on ${kernel}: argmax ids`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
