@@ -1,5 +1,6 @@
 // The native decoder (native/decode.cc): a Qwen2 model's weights copied once into native memory, outside
-// the wasm heap, in the layout its products read: Hugging Face's [out, in] rows, q/k/v and gate/up fused
+// the wasm heap, and packed there into the layout its products read (panels of 16 output features,
+// native/decode_kernels.h). They are passed in as Hugging Face's [out, in] rows, q/k/v and gate/up fused
 // into one matrix each, bfloat16 whenever every value of a matrix is a bfloat16 (a bf16 checkpoint) and
 // float32 otherwise (F32/F16 checkpoints, merged LoRA weights), so storage is always lossless.
 import { closeSync, openSync, readSync } from 'node:fs';
