@@ -1,5 +1,5 @@
 // Per-kernel profile of one in-process training step (random-init model, random tokens), to find where
-// time goes. Usage: npx tsx bench/profile_step.ts [bench/tiny.json] [batch] [seq] [lora|full]
+// time goes. Usage: npx tsx bench/profile_step.ts [bench/tiny.json] [batch] [seq] [lora|full] [loraDropout, 0.1]
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { writeRandomCheckpoint } from '../src/model/load.js';
 import { peftKey, moduleWeightName } from '../src/model/lora.js';
 import { Rng } from '../src/util/rng.js';
 
-const [file = 'bench/tiny.json', batchArg = '8', seqArg = '256', mode = 'lora'] = process.argv.slice(2);
+const [file = 'bench/tiny.json', batchArg = '8', seqArg = '256', mode = 'lora', dropoutArg = '0.1'] = process.argv.slice(2);
 const config = parseConfig(JSON.parse(readFileSync(file, 'utf8')));
 const batch = Number(batchArg);
 const seq = Number(seqArg);
@@ -27,7 +27,7 @@ for (let l = 0; l < config.numHiddenLayers; l++)
   }
 const computer = await LocalGradComputer.create({
   modelSource: dir,
-  adapter: mode === 'lora' ? { config: { r: 16, alpha: 32, dropout: 0, rslora: false, targetModules: [...targets] }, names: [...params.keys()] } : undefined,
+  adapter: mode === 'lora' ? { config: { r: 16, alpha: 32, dropout: Number(dropoutArg), rslora: false, targetModules: [...targets] }, names: [...params.keys()] } : undefined,
   mode: mode as 'lora' | 'full',
   objective: 'sft',
   workers: 1,

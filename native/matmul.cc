@@ -386,7 +386,8 @@ napi_value Info(napi_env env, napi_callback_info) {
 
 }  // namespace
 
-void registerDecoder(napi_env env, napi_value exports);  // native/decode.cc
+void registerDecoder(napi_env env, napi_value exports);      // native/decode.cc
+void registerTrainKernels(napi_env env, napi_value exports);  // native/train_kernels.cc
 
 NAPI_MODULE_INIT() {
   static std::once_flag blasOnce;  // module init runs in every thread that requires the addon
@@ -397,5 +398,6 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &fn);
   napi_set_named_property(env, exports, "info", fn);
   registerDecoder(env, exports);
+  registerTrainKernels(env, exports);
   return exports;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the optional native addon (native/matmul.cc + the decoder, native/decode.cc with its kernels
-// compiled once per instruction set -> native/build/unitrace_native.node) with g++ against Node's own headers. Optional by design: without a compiler or headers it prints one line and
-// exits 0, and src/engine/native.ts keeps the wasm backend's own matmul. Run by scripts/setup.mjs (npm ci).
+// compiled once per instruction set + the training kernels, native/train_kernels.cc ->
+// native/build/unitrace_native.node) with g++ against Node's own headers. Optional by design: without a
+// compiler or headers it prints one line and exits 0, and src/engine/native.ts keeps the wasm backend's own
+// matmul. Run by scripts/setup.mjs (npm ci).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -59,6 +61,10 @@ for (const [isa, isaFlags] of isas) {
   objects.push(obj);
   compile([...common, ...isaFlags, `-DUNITRACE_ISA_${isa.toUpperCase()}`, '-c', kernelsSource, '-o', obj], `decode kernels (${isa})`);
 }
+// The training kernels repeat their TypeScript twins bit for bit: no fused multiply-adds (native/train_kernels.cc).
+const trainObject = join(outDir, `train_kernels.${process.pid}.o`);
+objects.push(trainObject);
+compile([...common, '-ffp-contract=off', '-fno-trapping-math', '-c', join(root, 'native', 'train_kernels.cc'), '-o', trainObject], 'training kernels');
 const link = [...common, '-shared', source, join(root, 'native', 'decode.cc'), ...objects, '-o', tmp];
 if (process.platform === 'darwin') link.push('-undefined', 'dynamic_lookup');
 else link.push('-ldl', '-pthread');

@@ -1,9 +1,11 @@
 // Attention for the engine ops on the wasm (and cpu) backends: per-(batch row, kv head) 2-D products
 // with fused masked-softmax kernels for training, batched products when the native matmul serves
-// BatchMatMul, and a direct kernel for decoding against a KV cache. See ./fast.ts for the why.
+// BatchMatMul (their softmax kernels then run natively too, native/train_kernels.cc, same bits), and a
+// direct kernel for decoding against a KV cache. See ./fast.ts for the why.
 import * as tf from '@tensorflow/tfjs-core';
 import { batchedProductsOn, fexp, gradFn, taping } from './fast.js';
 import { addEngineKernel, registerEngineKernels, type FlatKernel } from './kernels.js';
+import { nativeTrainKernels } from './native.js';
 import type { AttentionOptions } from './reference.js';
 
 /**
@@ -113,6 +115,8 @@ const maskedSoftmaxBatched: FlatKernel = {
     const x = scores as Float32Array;
     const o = out as Float32Array;
     const mask = keyMask as Float32Array;
+    const native = nativeTrainKernels();
+    if (native) return native.maskedSoftmaxBatched(x, mask, o, blocks, rows, s, t, past, scale, hkv);
     for (let bl = 0; bl < blocks; bl++) {
       const mo = Math.floor(bl / hkv) * s;
       for (let r = 0; r < rows; r++) {
@@ -136,6 +140,8 @@ const softmaxGradBatched: FlatKernel = {
     const ps = p as Float32Array;
     const ds = dp as Float32Array;
     const o = out as Float32Array;
+    const native = nativeTrainKernels();
+    if (native) return native.softmaxGradBatched(ps, ds, o, blocks, rows, s, t, past, scale);
     for (let br = 0; br < blocks * rows; br++) {
       const row = br * s;
       softmaxGradRow(ps, ds, o, row, Math.min(s, past + ((br % rows) % t) + 1), s, scale);

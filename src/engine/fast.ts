@@ -3,10 +3,12 @@
 // (~2.5 GFLOP/s) while plain 2-D matMul goes through XNNPACK (~30 GFLOP/s); a dense one-hot over the
 // vocabulary. So every product here is a plain 2-D matMul (unless the native matmul addon serves
 // BatchMatMul), transposes are explicit copies (cached for frozen weights), and cross-entropy, RMSNorm,
-// rotary and SwiGLU are fused TypeScript kernels with their own gradients. Attention: ./attention.ts.
+// rotary and SwiGLU are fused kernels with their own gradients, in TypeScript and, bit-identical and faster,
+// in the native addon (native/train_kernels.cc) where it is built. Attention: ./attention.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
 import { addEngineKernel, registerEngineKernels, type FlatKernel } from './kernels.js';
+import { nativeTrainKernels } from './native.js';
 
 // exp(v) as 2^k * e^f: k = round(v / ln 2) (float64 magic-number rounding), f = v - k ln 2 (|f| <= 0.35),
 // e^f by its degree-6 Taylor polynomial: relative error ~2e-7 (float32 precision), about 2x faster than
@@ -140,6 +142,8 @@ const rope: FlatKernel = {
     const [b, t, width] = shape as [number, number, number];
     const d = attrs.headDim as number;
     const sign = attrs.sign as number;
+    const native = nativeTrainKernels();
+    if (native) return native.rope(x as Float32Array, cos as Float32Array, sin as Float32Array, out as Float32Array, b * t, width, d, sign);
     const half = d / 2;
     const xs = x as Float32Array;
     const o = out as Float32Array;
@@ -188,6 +192,8 @@ const rmsNormKernel: FlatKernel = {
   compute([x, w], [out, rinv], attrs, [shape]) {
     const [n, h] = shape as [number, number];
     const eps = attrs.eps as number;
+    const native = nativeTrainKernels();
+    if (native) return native.rmsNorm(x as Float32Array, w as Float32Array, out as Float32Array, rinv as Float32Array, eps);
     const xs = x as Float32Array;
     const ws = w as Float32Array;
     const o = out as Float32Array;
@@ -211,6 +217,8 @@ const rmsNormGrad: FlatKernel = {
     { shape: w!, dtype: 'float32' },
   ],
   compute([x, w, rinv, dy], [dx, dw], _a, [shape]) {
+    const native = nativeTrainKernels();
+    if (native) return native.rmsNormGrad(x as Float32Array, w as Float32Array, rinv as Float32Array, dy as Float32Array, dx as Float32Array, dw as Float32Array);
     const [n, h] = shape as [number, number];
     const xs = x as Float32Array;
     const ws = w as Float32Array;
@@ -306,6 +314,8 @@ const logProbGrad: FlatKernel = {
   inputNames: ['probs', 'labels', 'dy'],
   outputs: ([p]) => [{ shape: p!, dtype: 'float32' }],
   compute([p, labels, dy], [out], _a, [shape]) {
+    const native = nativeTrainKernels();
+    if (native && labels instanceof Int32Array) return native.logProbGrad(p as Float32Array, labels, dy as Float32Array, out as Float32Array);
     const [n, v] = shape as [number, number];
     const ps = p as Float32Array;
     const o = out as Float32Array;
@@ -363,6 +373,8 @@ const swigluKernel: FlatKernel = {
     { shape: g!, dtype: 'float32' },
   ],
   compute([gate, up], [out, sig]) {
+    const native = nativeTrainKernels();
+    if (native) return native.swiglu(gate as Float32Array, up as Float32Array, out as Float32Array, sig as Float32Array);
     const g = gate as Float32Array;
     const u = up as Float32Array;
     const o = out as Float32Array;
@@ -385,6 +397,8 @@ const swigluGrad: FlatKernel = {
     { shape: g!, dtype: 'float32' },
   ],
   compute([gate, up, sig, dy], [dgate, dup]) {
+    const native = nativeTrainKernels();
+    if (native) return native.swigluGrad(gate as Float32Array, up as Float32Array, sig as Float32Array, dy as Float32Array, dgate as Float32Array, dup as Float32Array);
     const g = gate as Float32Array;
     const u = up as Float32Array;
     const sgs = sig as Float32Array;

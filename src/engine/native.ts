@@ -37,6 +37,25 @@ export interface NativeAddon {
   cacheCreate(dec: NativeHandle, slots: number): NativeHandle;
   cacheReset(cache: NativeHandle, slot: number): void;
   cacheDispose(cache: NativeHandle): void;
+  /** The training step's elementwise kernels (native/train_kernels.cc); absent from addons built before them. */
+  train?: NativeTrainKernels;
+}
+
+/**
+ * Bit-identical twins of the TypeScript kernels in ./fast.ts, ./attention.ts and ./dropout.ts, used through
+ * nativeTrainKernels(). Sizes come from the arrays where they can; the addon checks every length.
+ */
+export interface NativeTrainKernels {
+  swiglu(gate: Float32Array, up: Float32Array, out: Float32Array, sig: Float32Array): void;
+  swigluGrad(gate: Float32Array, up: Float32Array, sig: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
+  rmsNorm(x: Float32Array, w: Float32Array, out: Float32Array, rinv: Float32Array, eps: number): void;
+  rmsNormGrad(x: Float32Array, w: Float32Array, rinv: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array): void;
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, positions: number, width: number, headDim: number, sign: number): void;
+  maskedSoftmaxBatched(scores: Float32Array, keyMask: Float32Array, out: Float32Array, blocks: number, rows: number, s: number, t: number, pastLength: number, scale: number, numKvHeads: number): void;
+  softmaxGradBatched(probs: Float32Array, dprobs: Float32Array, out: Float32Array, blocks: number, rows: number, s: number, t: number, pastLength: number, scale: number): void;
+  logProbGrad(probs: Float32Array, labels: Int32Array, dy: Float32Array, out: Float32Array): void;
+  /** tf.dropout's multiplier floor(u + keep) / keep, u from seedrandom's alea stream in state (c, s0, s1, s2). */
+  dropoutMask(out: Float32Array, c: number, s0: number, s1: number, s2: number, keepProb: number): void;
 }
 
 declare const nativeHandle: unique symbol;
@@ -87,6 +106,21 @@ export function loadNativeAddon(): NativeAddon | null {
 }
 
 export const nativeAddonProblem = (): string => addonProblem;
+
+let trainKernelsOn = process.env.UNITRACE_NATIVE !== '0' && process.env.UNITRACE_NATIVE_KERNELS !== '0';
+
+/**
+ * The native training kernels, or null: addon missing or older than them, UNITRACE_NATIVE=0 or
+ * UNITRACE_NATIVE_KERNELS=0. Either way the values are the same; the TypeScript loops are slower.
+ */
+export function nativeTrainKernels(): NativeTrainKernels | null {
+  return trainKernelsOn ? (loadNativeAddon()?.train ?? null) : null;
+}
+
+/** Switches the native training kernels on or off in this thread (tests compare the two). */
+export function useNativeTrainKernels(on: boolean): void {
+  trainKernelsOn = on;
+}
 
 interface WasmBackend {
   dataIdMap: { get(id: unknown): { memoryOffset: number } };

@@ -3,6 +3,7 @@
 // and batched products well) the straightforward compositions of ./reference.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import * as attn from './attention.js';
+import { seededDropout } from './dropout.js';
 import * as fast from './fast.js';
 import * as reference from './reference.js';
 
@@ -25,6 +26,9 @@ export function fastOpsActive(): boolean {
 
 export const linear: typeof reference.linear = (x, w, b) => (fastOpsActive() ? fast.linear(x, w, b) : reference.linear(x, w, b));
 export const rmsNorm: typeof reference.rmsNorm = (x, w, eps) => (fastOpsActive() ? fast.rmsNorm(x, w, eps) : reference.rmsNorm(x, w, eps));
+/** tf.dropout(x, rate, undefined, seed); a seeded call on wasm or cpu makes its mask in one kernel (same values). */
+export const dropout = <T extends tf.Tensor>(x: T, rate: number, seed?: number): T =>
+  seed !== undefined && fastOpsActive() ? seededDropout(x, rate, seed) : (tf.dropout(x, rate, undefined, seed) as T);
 export const embedding: typeof reference.embedding = (table, ids) => reference.embedding(table, ids);
 export const ropeCosSin: typeof reference.ropeCosSin = (positions, headDim, theta) => reference.ropeCosSin(positions, headDim, theta);
 export const applyRope: typeof reference.applyRope = (x, cos, sin, numHeads, headDim) =>

@@ -1,7 +1,7 @@
 // The Qwen2 decoder in TensorFlow.js, built only from the engine ops. Weights are tf.Variables keyed
 // by their Hugging Face names, so checkpoints load and save unchanged and trainers address them by name.
 import * as tf from '@tensorflow/tfjs-core';
-import { applyRope, attention, embedding, linear, rmsNorm, ropeCosSin, swiglu } from '../engine/ops.js';
+import { applyRope, attention, dropout, embedding, linear, rmsNorm, ropeCosSin, swiglu } from '../engine/ops.js';
 import type { Qwen2Config } from './config.js';
 import { weightShapes } from './config.js';
 import { NamedVariables } from './variables.js';
@@ -153,7 +153,7 @@ export class Qwen2Model extends NamedVariables {
         const p = lora.config.dropout;
         // A seeded call draws the same masks again (resumed runs); without a seed, fresh masks each call.
         const seed = opts.seed === undefined ? undefined : opts.seed * 7919 + dropoutCall++;
-        const xin = opts.training && p > 0 ? (tf.dropout(input, p, undefined, seed) as tf.Tensor2D) : input;
+        const xin = opts.training && p > 0 ? dropout(input, p, seed) : input;
         const delta = linear(linear(xin, pair.a as tf.Tensor2D), pair.b as tf.Tensor2D); // [N,out]
         return tf.add(y, tf.mul(delta, lora.scaling));
       };
