@@ -225,8 +225,11 @@ const withInterval = (name: string, metric: string, e: Estimate): string =>
 function accuracyClaim(table: EvalTable): Claim {
   const cell = (model: string, metric: string) => table.cells[model]?.[`id.${metric}`];
   const unified = cell('sft-unified', 'programAccuracy');
+  // sft-cot learns to end in plain words ("So the answer is: ..."), without an <answer> section, so its
+  // statedAccuracy is 0 by construction; its finalAccuracy reads that answer from the whole response.
   const baselines = [
     ['sft-cot', 'statedAccuracy', cell('sft-cot', 'statedAccuracy')],
+    ['sft-cot', 'finalAccuracy', cell('sft-cot', 'finalAccuracy')],
     ['sft-original', 'finalAccuracy', cell('sft-original', 'finalAccuracy')],
   ].filter((b): b is [string, string, Estimate] => b[2] !== undefined);
   const measured = unified !== undefined && baselines.length > 0;
@@ -241,7 +244,7 @@ function accuracyClaim(table: EvalTable): Claim {
         : baselines.some(([, , e]) => span(unified)[1] < span(e)[0])
           ? 'not reproduced'
           : 'inconclusive',
-    rule: "reproduced when the lower bound of sft-unified's in-distribution programAccuracy lies above the upper bounds of sft-cot's statedAccuracy and sft-original's finalAccuracy; not reproduced when its upper bound lies below either's lower bound; else inconclusive",
+    rule: "reproduced when the lower bound of sft-unified's in-distribution programAccuracy lies above the upper bounds of sft-cot's statedAccuracy and finalAccuracy and sft-original's finalAccuracy; not reproduced when its upper bound lies below any of their lower bounds; else inconclusive",
   };
 }
 

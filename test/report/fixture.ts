@@ -27,8 +27,8 @@ export interface FixtureOptions {
   dpoJudgeShift?: number;
   /** Per-epoch mean loss of the unified run is 1.6x the smooth curve at this epoch (a spike). */
   spikeAtEpoch?: number;
-  /** Accuracy means in eval/summary.json: sft-unified's programAccuracy, and every other model's answers. */
-  accuracy?: { unified: number; baselines: number };
+  /** Accuracy means in eval/summary.json: sft-unified's programAccuracy, every other model's answers (cotFinal: sft-cot's finalAccuracy). */
+  accuracy?: { unified: number; baselines: number; cotFinal?: number };
   /** Dotted config overrides on top of the smoke preset (e.g. the paper's model folder). */
   configOverrides?: string[];
 }
@@ -87,7 +87,8 @@ export function writeFixtureRun(options: FixtureOptions = {}): string {
     const est = (mean: number) => ({ mean, lo: Math.max(0, mean - 0.1), hi: Math.min(1, mean + 0.1), se: 0.05, n: 10 });
     const accuracy = (i: number) => {
       const a = models[i] === 'sft-unified' ? o.accuracy.unified : o.accuracy.baselines;
-      return { programAccuracy: est(models[i] === 'sft-unified' ? a : 0), statedAccuracy: est(a), finalAccuracy: est(a) };
+      const final = models[i] === 'sft-cot' ? (o.accuracy.cotFinal ?? a) : a;
+      return { programAccuracy: est(models[i] === 'sft-unified' ? a : 0), statedAccuracy: est(a), finalAccuracy: est(final) };
     };
     const table = (i: number) => ({ strict: est(i / 4), judgeScore: est(0.3 + 0.01 * i), winRate: i === 0 ? { mean: null, lo: null, hi: null, se: null, n: 0 } : est(0.5), ...accuracy(i) });
     const summary = {

@@ -62,12 +62,14 @@ test('Table 1 and the paper-vs-ours verdicts follow the run, not typed-in number
 });
 
 test("the paper's hypothesis that executed code answers more problems: decided on the in-distribution intervals", () => {
-  const verdict = (unified: number, baselines: number) =>
-    buildReportData(writeFixtureRun({ accuracy: { unified, baselines } })).findings.claims.find((c) => c.claim.startsWith('Executable code makes'))!;
+  const verdict = (unified: number, baselines: number, cotFinal?: number) =>
+    buildReportData(writeFixtureRun({ accuracy: { unified, baselines, cotFinal } })).findings.claims.find((c) => c.claim.startsWith('Executable code makes'))!;
   // the fixture's intervals are the mean +-0.1
   const clear = verdict(0.6, 0.1);
   assert.equal(clear.status, 'reproduced');
-  assert.match(clear.ours, /sft-unified programAccuracy 0\.600 \[0\.500, 0\.700\] n=10 vs sft-cot statedAccuracy 0\.100 .* vs sft-original finalAccuracy 0\.100/);
+  assert.match(clear.ours, /sft-unified programAccuracy 0\.600 \[0\.500, 0\.700\] n=10 vs sft-cot statedAccuracy 0\.100 .* vs sft-cot finalAccuracy 0\.100 .* vs sft-original finalAccuracy 0\.100/);
+  // a CoT model that states no <answer> section is judged by the answer in its words too
+  assert.equal(verdict(0.6, 0, 0.55).status, 'inconclusive');
   assert.equal(verdict(0.25, 0.1).status, 'inconclusive', 'overlapping intervals decide nothing');
   assert.equal(verdict(0.05, 0.4).status, 'not reproduced');
   assert.equal(buildReportData(writeFixtureRun({ withEval: false })).findings.claims.find((c) => c.claim.startsWith('Executable code makes'))!.status, 'not measured');
